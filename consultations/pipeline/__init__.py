@@ -1,0 +1,1 @@
+"""The real-time voice pipeline: plain asyncio, no Django or Channels (see README.md)."""

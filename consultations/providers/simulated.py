@@ -1,0 +1,140 @@
+"""Simulated STT / LLM / TTS with published latencies, for the load benchmark (no real engines).
+
+Defaults: STT final 300 ms after the end of speech (Deepgram's streaming figure), LLM first token
+600 ms then 60 tokens/s (Claude-class models on Bedrock), TTS first byte 90 ms (Cartesia Sonic).
+The STT decides speech from frame energy, so clients must send real PCM: silence and louder speech.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import struct
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import numpy as np
+
+from consultations.providers.base import LLMRequest, TranscriptEvent
+from consultations.providers.streams import SentenceTTSStream
+
+SPEECH_RMS = 500.0
+FRAME_BYTES = 640  # 20 ms at 16 kHz
+END_OF_SPEECH_FRAMES = 10  # 200 ms of quiet ends an utterance (the endpointer)
+REPLY = (
+    "Thank you for telling me. How long have you had this, and is it getting better or worse? "
+    "Please also tell me if you have a fever, any pain elsewhere, or trouble breathing."
+)
+TOKEN = re.compile(r"\S+\s*")
+WORD_SAMPLES = 960  # 60 ms at 16 kHz
+WORD_TONE = struct.pack(f"<{WORD_SAMPLES}h", *(int(3000 * math.sin(i / 8)) for i in range(WORD_SAMPLES)))
+
+
+def _rms(frame: bytes) -> float:
+    samples = np.frombuffer(frame[: len(frame) // 2 * 2], dtype="<i2").astype(np.float32)
+    return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+
+
+class SimulatedSTTStream:
+    def __init__(self, final_ms: float) -> None:
+        self.final_ms = final_ms
+        self._events: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
+        self._buffer = b""
+        self._speaking = False
+        self._quiet_frames = 0
+        self._utterances = 0
+        self.bytes_received = 0
+
+    async def send_audio(self, pcm16: bytes) -> None:
+        self.bytes_received += len(pcm16)
+        self._buffer += pcm16
+        while len(self._buffer) >= FRAME_BYTES:
+            frame, self._buffer = self._buffer[:FRAME_BYTES], self._buffer[FRAME_BYTES:]
+            self._frame(_rms(frame) >= SPEECH_RMS)
+
+    def _frame(self, voiced: bool) -> None:
+        if voiced:
+            if not self._speaking:
+                self._speaking = True
+                self._events.put_nowait(TranscriptEvent("speech_started"))
+            self._quiet_frames = 0
+        elif self._speaking:
+            self._quiet_frames += 1
+            if self._quiet_frames >= END_OF_SPEECH_FRAMES:
+                self._speaking = False
+                self._utterances += 1
+                asyncio.get_running_loop().call_later(self.final_ms / 1000 - 0.2, self._finalise, self._utterances)
+
+    def _finalise(self, number: int) -> None:
+        text = f"i have had a headache and a sore throat for two days number {number}"
+        self._events.put_nowait(TranscriptEvent("final", text))
+        self._events.put_nowait(TranscriptEvent("utterance_end", text))
+
+    async def events(self) -> AsyncIterator[TranscriptEvent]:
+        while (event := await self._events.get()) is not None:
+            yield event
+
+    async def close(self) -> None:
+        self._events.put_nowait(None)
+
+
+class SimulatedSTT:
+    def __init__(self, final_ms: float = 300.0) -> None:
+        self.final_ms = final_ms
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SimulatedSTT:
+        return cls(float(config.get("SIMULATED_STT_FINAL_MS", 300.0)))
+
+    async def open_stream(self, sample_rate_hz: int = 16000) -> SimulatedSTTStream:
+        return SimulatedSTTStream(self.final_ms)
+
+
+class SimulatedLLM:
+    def __init__(self, first_token_ms: float = 600.0, tokens_per_s: float = 60.0, reply: str = REPLY) -> None:
+        self.first_token_ms, self.tokens_per_s, self.reply = first_token_ms, tokens_per_s, reply
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SimulatedLLM:
+        return cls(
+            float(config.get("SIMULATED_LLM_FIRST_TOKEN_MS", 600.0)),
+            float(config.get("SIMULATED_LLM_TOKENS_PER_S", 60.0)),
+        )
+
+    async def stream_reply(self, request: LLMRequest) -> AsyncIterator[str]:
+        await asyncio.sleep(self.first_token_ms / 1000)
+        for index, token in enumerate(TOKEN.findall(self.reply)):
+            if index:
+                await asyncio.sleep(1 / self.tokens_per_s)
+            yield token
+
+
+class SimulatedTTS:
+    """First byte after ``first_byte_ms``, then audio at 20x real time; 60 ms of tone per word."""
+
+    sample_rate_hz = 16000
+
+    def __init__(self, first_byte_ms: float = 90.0) -> None:
+        self.first_byte_ms = first_byte_ms
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SimulatedTTS:
+        return cls(float(config.get("SIMULATED_TTS_FIRST_BYTE_MS", 90.0)))
+
+    async def open_stream(self) -> SentenceTTSStream:
+        return SentenceTTSStream(self.synthesize)
+
+    async def synthesize(self, text: str) -> AsyncIterator[bytes]:
+        await asyncio.sleep(self.first_byte_ms / 1000)
+        word = WORD_TONE
+        tone = word * max(1, len(text.split()))
+        chunk = self.sample_rate_hz // 10 * 2  # 100 ms
+        for start in range(0, len(tone), chunk):
+            yield tone[start : start + chunk]
+            await asyncio.sleep(0.005)
+
+
+def audio_ms_for(text: str) -> float:
+    """The audio length SimulatedTTS produces for ``text`` (lets a benchmark count lost frames)."""
+    return 60.0 * max(1, len(text.split()))

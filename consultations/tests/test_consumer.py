@@ -1,0 +1,215 @@
+"""The consultation WebSocket: a typed conversation end to end, resume, and 1,000 malformed frames."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+
+from conftest import Cast
+from consultations.models import Consultation, TriageAssessment, Turn
+from consultations.routing import websocket_urlpatterns
+
+pytestmark = pytest.mark.django_db(transaction=True)
+TIMEOUT_S = 10
+
+
+@pytest.fixture(autouse=True)
+def fast_providers(settings: Any) -> None:
+    """The real intake engine as the LLM; simulated STT/TTS with no added latency."""
+    settings.VOICE_PROVIDERS = {
+        **settings.VOICE_PROVIDERS,
+        "STT_PROVIDER": "simulated",
+        "LLM_PROVIDER": "embedded",
+        "TTS_PROVIDER": "simulated",
+        "SIMULATED_STT_FINAL_MS": 250.0,
+        "SIMULATED_TTS_FIRST_BYTE_MS": 0.0,
+    }
+
+
+Open = Callable[..., Awaitable[WebsocketCommunicator]]
+
+
+@pytest.fixture
+async def open_socket() -> AsyncIterator[Open]:
+    opened: list[WebsocketCommunicator] = []
+
+    async def open_(user: Any, consultation_id: int) -> WebsocketCommunicator:
+        communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/consultations/{consultation_id}/")
+        communicator.scope["user"] = user
+        opened.append(communicator)
+        connected, _ = await communicator.connect(timeout=TIMEOUT_S)
+        assert connected
+        return communicator
+
+    yield open_
+    for communicator in opened:
+        await communicator.disconnect(timeout=TIMEOUT_S)
+
+
+@pytest.fixture
+async def consultation(cast: Cast) -> Consultation:
+    return await database_sync_to_async(Consultation.objects.create)(patient=cast.patient)
+
+
+async def events_until(communicator: WebsocketCommunicator, kind: str, **match: Any) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    while True:
+        output = await communicator.receive_output(timeout=TIMEOUT_S)
+        if output.get("bytes"):
+            seen.append({"type": "_audio", "bytes": len(output["bytes"])})
+            continue
+        if output["type"] == "websocket.close":
+            seen.append({"type": "_close"})
+            return seen
+        event = json.loads(output["text"])
+        seen.append(event)
+        if event["type"] == kind and all(event.get(k) == v for k, v in match.items()):
+            return seen
+
+
+async def say(communicator: WebsocketCommunicator, text: str, turn: int = 1) -> list[dict[str, Any]]:
+    """Send typed text and collect events up to that turn's metrics (skipping the greeting's)."""
+    await communicator.send_json_to({"type": "text", "text": text})
+    return await events_until(communicator, "metrics", turn=turn)
+
+
+async def test_typed_consultation_saves_turns_triage_and_summary(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    socket = await open_socket(cast.patient, consultation.pk)
+    ready = await events_until(socket, "ready")
+    assert ready[-1]["resumed"] is False and ready[-1]["sample_rate_in"] == 16000
+    await events_until(socket, "audio_end", turn=0)
+    events = await say(socket, "I've had a sore throat and a blocked nose for 3 days, no fever")
+    assert any(e["type"] == "_audio" for e in events) and any(e["type"] == "triage" for e in events)
+    await socket.send_json_to({"type": "end"})
+    ended = await events_until(socket, "ended")
+    assert ended[-1]["summary_url"] == f"/consultations/{consultation.pk}/summary/"
+    saved = await database_sync_to_async(
+        lambda: list(Turn.objects.filter(consultation=consultation).values_list("speaker", "index"))
+    )()
+    assert ("patient", 1) in saved and ("assistant", 1) in saved and ("assistant", 0) in saved
+    refreshed = await database_sync_to_async(Consultation.objects.get)(pk=consultation.pk)
+    assert refreshed.status == "ended" and "sore throat" in refreshed.summary_text.lower()
+
+
+async def test_emergency_sentence_is_escalated_and_saved(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    events = await say(socket, "my face is drooping on one side and my speech is slurred")
+    triage = next(e for e in events if e["type"] == "triage")
+    assert triage["level"] == "emergency_ambulance"
+    reply = next(e for e in events if e["type"] == "assistant_text" and e["final"] and e["turn"] == 1)
+    assert "999" in reply["text"]
+    await socket.send_json_to({"type": "end"})
+    await events_until(socket, "ended")
+    assessment = await database_sync_to_async(TriageAssessment.objects.filter(consultation=consultation).first)()
+    assert assessment is not None and assessment.is_emergency
+
+
+async def test_reconnecting_resumes_without_losing_turns(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    first = await open_socket(cast.patient, consultation.pk)
+    await events_until(first, "ready")
+    await say(first, "I have a cough")
+    await first.disconnect()
+    second = await open_socket(cast.patient, consultation.pk)
+    ready = await events_until(second, "ready")
+    assert ready[-1]["resumed"] is True
+    events = await say(second, "for two weeks", turn=2)
+    assert next(e for e in events if e["type"] == "metrics")["turn"] == 2
+    await second.disconnect()  # saving is off the critical path; disconnect waits for it
+    count = await database_sync_to_async(Turn.objects.filter(consultation=consultation, speaker="patient").count)()
+    assert count == 2
+
+
+async def test_an_ended_consultation_cannot_be_reopened(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    await database_sync_to_async(Consultation.objects.filter(pk=consultation.pk).update)(status="ended")
+    communicator = WebsocketCommunicator(URLRouter(websocket_urlpatterns), f"/ws/consultations/{consultation.pk}/")
+    communicator.scope["user"] = cast.patient
+    connected, _ = await communicator.connect(timeout=TIMEOUT_S)
+    assert not connected
+
+
+def _malformed_frames(count: int, seed: int = 1234) -> list[tuple[str, Any]]:
+    rng = random.Random(seed)
+    makers: list[Callable[[], tuple[str, Any]]] = [
+        lambda: ("bytes", rng.randbytes(rng.choice([1, 3, 641, 999]))),  # odd-length PCM
+        lambda: ("bytes", b"\x00" * (64 * 1024 + 2)),  # oversize audio
+        lambda: ("text", rng.randbytes(rng.randint(1, 200)).decode("latin-1")),  # garbage
+        lambda: ("text", "{" * rng.randint(1, 50)),  # broken JSON
+        lambda: ("text", json.dumps(rng.choice([[], 1, "x", None, True]))),  # not an object
+        lambda: ("text", json.dumps({"type": rng.choice(["", "hack", "TEXT", 5, None, "audio"])})),
+        lambda: ("text", json.dumps({"type": "text", "text": rng.choice([None, "", "   ", 3, ["a"], {"b": 1}])})),
+        lambda: ("text", json.dumps({"type": "text", "text": "a" * 2001})),
+        lambda: ("text", "x" * (17 * 1024)),  # oversize text frame
+    ]
+    return [rng.choice(makers)() for _ in range(count)]
+
+
+async def test_a_thousand_malformed_frames_get_errors_and_lose_nothing(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await say(socket, "I have a rash on my leg")
+    frames = _malformed_frames(1000)
+    for kind, payload in frames:
+        if kind == "bytes":
+            await socket.send_to(bytes_data=payload)
+        else:
+            await socket.send_to(text_data=payload)
+    errors = 0
+    while errors < len(frames):
+        event = (await events_until(socket, "error"))[-1]
+        assert event["code"] and event["message"]
+        errors += 1
+    events = await say(socket, "it started yesterday", turn=2)
+    assert any(e["type"] == "metrics" for e in events)
+    await socket.disconnect()
+    patient_turns = await database_sync_to_async(
+        lambda: list(Turn.objects.filter(consultation=consultation, speaker="patient").values_list("text", flat=True))
+    )()
+    assert patient_turns == ["I have a rash on my leg", "it started yesterday"]
+
+
+async def test_ping_gets_pong(open_socket: Open, cast: Cast, consultation: Consultation) -> None:
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await socket.send_json_to({"type": "ping"})
+    assert (await events_until(socket, "pong"))[-1] == {"type": "pong"}
+
+
+async def test_advice_comes_with_medlineplus_read_more_links(
+    open_socket: Open, cast: Cast, consultation: Consultation, settings: Any
+) -> None:
+    from pathlib import Path
+
+    from knowledge.services import load_corpus
+
+    corpus = Path(settings.KNOWLEDGE_CORPUS_PATH)
+    if not corpus.exists():
+        from conftest import require_service
+
+        require_service("the MedlinePlus corpus in ../shared/data", False)
+    await database_sync_to_async(load_corpus)(corpus)
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await socket.send_json_to({"type": "text", "text": "I have had a cough and a sore throat for three days"})
+    links = (await events_until(socket, "read_more"))[-1]["links"]
+    assert links and all(link["url"].startswith("https://medlineplus.gov/") for link in links)
+    await socket.disconnect()
+    saved = await database_sync_to_async(lambda: TriageAssessment.objects.filter(consultation=consultation).first())()
+    assert saved is not None and saved.read_more == links

@@ -1,0 +1,1 @@
+"""Deployment: Elastic Beanstalk, CloudFormation and the small processes that run beside the app."""
