@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -64,6 +65,21 @@ def patient_client(cast: Cast) -> Client:
 @pytest.fixture
 def clinician_client(cast: Cast) -> Client:
     return login_verified(Client(), cast.clinician)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Give every test its own channel layer instance.
+
+    Each async test runs on its own event loop, but a channel layer keeps asyncio locks and Redis
+    pools bound to the loop that first used it. A Redis layer left holding a lock from a closed loop
+    makes the next test's consumer wait forever on a future nobody can resolve (this hung CI).
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -116,7 +116,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "healthhelper.channel_layer.RedisChannelLayer",
             # redis-py's 5 s read timeout races channels_redis's 5 s blocking receive; give reads room.
             "CONFIG": {
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],

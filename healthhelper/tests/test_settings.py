@@ -83,7 +83,7 @@ def test_service_variables_switch_on_postgres_redis_celery_and_s3() -> None:
         AWS_STORAGE_BUCKET_NAME="reports-bucket",
     )
     assert loaded["db"] == "django.db.backends.postgresql"
-    assert loaded["channels"] == "channels_redis.core.RedisChannelLayer"
+    assert loaded["channels"] == "healthhelper.channel_layer.RedisChannelLayer"
     assert loaded["eager"] is False
     assert loaded["storage"] == "storages.backends.s3.S3Storage"
 
@@ -158,7 +158,7 @@ def test_secrets_manager_values_become_settings(tmp_path: Path) -> None:
             **aws,
         )
         assert loaded["secret_key"] == "from-secrets-manager"
-        assert loaded["channels"] == "channels_redis.core.RedisChannelLayer"
+        assert loaded["channels"] == "healthhelper.channel_layer.RedisChannelLayer"
         assert loaded["stt"] == "deepgram" and loaded["tts"] == "embedded"
         broken = _run(PROBE, AWS_SECRETS_MANAGER_SECRET_ID="missing", AWS_SECRETS_MANAGER_ENDPOINT_URL=endpoint, **aws)
         assert broken.returncode != 0 and "cannot read secret" in broken.stderr
