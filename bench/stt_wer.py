@@ -22,7 +22,7 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -134,8 +134,9 @@ async def speak(voice: str, sentences: list[str], rate_wpm: int) -> list[bytes]:
     return clips
 
 
-async def transcribe(clips: list[bytes], language_model: LanguageModel) -> list[str]:
-    stream = await PocketsphinxSTT(language_model=language_model).open_stream(STT_RATE_HZ)
+async def transcribe(clips: list[bytes], language_model: LanguageModel, decoder: dict[str, Any]) -> list[str]:
+    stt = PocketsphinxSTT(language_model=language_model, decoder_overrides=decoder)
+    stream = await stt.open_stream(STT_RATE_HZ)
     utterances: list[str] = []
 
     async def collect() -> None:
@@ -161,12 +162,14 @@ def score(sentences: list[str], utterances: list[str]) -> tuple[int, int]:
     return edit_distance(reference, hypothesis), len(reference)
 
 
-def run_voice(voice: str, models: list[LanguageModel], sentences: list[str], rate_wpm: int, verbose: bool) -> dict:
+def run_voice(
+    voice: str, models: list[LanguageModel], sentences: list[str], rate_wpm: int, verbose: bool, decoder: dict[str, Any]
+) -> dict:
     clips = asyncio.run(speak(voice, sentences, rate_wpm))
     result: dict = {"voice": voice}
     for model in models:
         started = time.perf_counter()
-        utterances = asyncio.run(transcribe(clips, model))
+        utterances = asyncio.run(transcribe(clips, model, decoder))
         errors, words = score(sentences, utterances)
         result[model] = {"errors": errors, "words": words, "seconds": round(time.perf_counter() - started, 1)}
         if verbose and len(utterances) == len(sentences):
@@ -181,6 +184,15 @@ def corpus_overlap(sentences: list[str]) -> int:
     return sum(sentence in corpus for sentence in sentences)
 
 
+def _option_value(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"yes": True, "no": False}.get(text, text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--voices", default=",".join(DEFAULT_VOICES))
@@ -189,7 +201,11 @@ def main() -> None:
     parser.add_argument("--sentences", type=Path, help="one sentence per line instead of the held-out set")
     parser.add_argument("--rate-wpm", type=int, default=165, help="espeak-ng speaking rate")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--decoder", action="append", default=[], metavar="KEY=VALUE", help="pocketsphinx option (tuning; repeatable)"
+    )
     args = parser.parse_args()
+    decoder = {key: _option_value(value) for key, value in (item.split("=", 1) for item in args.decoder)}
 
     sentences = args.sentences.read_text().split("\n") if args.sentences else HELD_OUT
     sentences = [line.strip() for line in sentences if line.strip()]
@@ -198,7 +214,8 @@ def main() -> None:
     models: list[LanguageModel] = ["domain"] if args.skip_generic else ["domain", "generic"]
     with ProcessPoolExecutor(max_workers=2) as pool:
         jobs = [
-            pool.submit(run_voice, voice, models, sentences, args.rate_wpm, args.verbose) for voice in voices + extra
+            pool.submit(run_voice, voice, models, sentences, args.rate_wpm, args.verbose, decoder)
+            for voice in voices + extra
         ]
         results = [job.result() for job in jobs]
 
@@ -206,6 +223,7 @@ def main() -> None:
         "sentences": len(sentences),
         "rate_wpm": args.rate_wpm,
         "corpus_overlap": corpus_overlap(sentences),
+        "decoder": decoder,
         "voices": {},
     }
     print(f"{'voice':<16}" + "".join(f"{model + ' WER':>14}" for model in models))

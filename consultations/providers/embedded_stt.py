@@ -107,6 +107,7 @@ class PocketsphinxSTT:
         interim_interval_ms: int = 300,
         vad_aggressiveness: int = 2,
         noise_floor_dbfs: float = -50.0,
+        decoder_overrides: Mapping[str, Any] | None = None,
     ) -> None:
         self.language_model = language_model
         self.cache_dir = cache_dir
@@ -114,6 +115,7 @@ class PocketsphinxSTT:
         self.interim_interval_ms = interim_interval_ms
         self.vad_aggressiveness = vad_aggressiveness
         self.noise_floor_dbfs = noise_floor_dbfs
+        self.decoder_overrides = dict(decoder_overrides or {})
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PocketsphinxSTT:
@@ -127,7 +129,7 @@ class PocketsphinxSTT:
         if self.language_model == "domain":
             files = domain_model(self.cache_dir)
             options |= {"lm": files.lm_path, "dict": files.dict_path}
-        return options
+        return options | self.decoder_overrides
 
     async def open_stream(self, sample_rate_hz: int = SAMPLE_RATE_HZ) -> PocketsphinxStream:
         if sample_rate_hz != SAMPLE_RATE_HZ:
