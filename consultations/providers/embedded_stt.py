@@ -25,19 +25,20 @@ from typing import Any, Literal
 
 import numpy as np
 from pocketsphinx import Decoder, get_model_path
-from pocketsphinx.lm import ArpaBoLM
 
 from consultations.pipeline.audio import SpeechDetector, duration_ms
 from consultations.providers.base import ProviderError, TranscriptEvent
+from consultations.providers.stt_lm import build_arpa
 
 DATA_DIR = Path(__file__).parent / "data"
 CORPUS_PATH = DATA_DIR / "stt_corpus.txt"
 COMMON_WORDS_PATH = DATA_DIR / "stt_common_words.txt"
 EXTRA_DICT_PATH = DATA_DIR / "stt_extra.dict"
 SAMPLE_RATE_HZ = 16000
-# Probability mass each context keeps for unseen continuations. ArpaBoLM's default (0.5) lets the
-# decoder wander into word salad; 0.3 measured best on development sentences (not the bench's).
-DISCOUNT_MASS = 0.3
+# Wider search beams than pocketsphinx's defaults (1e-48 / 7e-29 / 1e-48): a point less WER on the
+# development sentences (bench/data/stt_dev_sentences.txt) for ~15 % more decoding CPU (RTF 0.15).
+SEARCH_BEAMS = {"beam": 1e-60, "wbeam": 1e-40, "pbeam": 1e-60}
+LM_VERSION = "kneser-ney-trigram-1"  # part of the cache key: a new build method rebuilds the model
 _BUILD_LOCK = threading.Lock()
 
 
@@ -54,7 +55,7 @@ def default_cache_dir() -> Path:
 def domain_model(cache_dir: str | Path | None = None) -> ModelFiles:
     """Paths of the domain ARPA model and dictionary, building them if not cached yet."""
     sources = [CORPUS_PATH, COMMON_WORDS_PATH, EXTRA_DICT_PATH]
-    fingerprint = b"".join(path.read_bytes() for path in sources) + str(DISCOUNT_MASS).encode()
+    fingerprint = b"".join(path.read_bytes() for path in sources) + LM_VERSION.encode()
     key = hashlib.sha256(fingerprint).hexdigest()[:16]
     folder = Path(cache_dir) if cache_dir else default_cache_dir()
     files = ModelFiles(str(folder / f"domain-{key}.arpa"), str(folder / f"domain-{key}.dict"))
@@ -66,15 +67,15 @@ def domain_model(cache_dir: str | Path | None = None) -> ModelFiles:
 
 
 def _build(files: ModelFiles) -> None:
-    lm = ArpaBoLM(
-        text=CORPUS_PATH.read_text(encoding="utf-8"),
-        add_start=True,
-        word_file=str(COMMON_WORDS_PATH),
-        discount_mass=DISCOUNT_MASS,
-    )
-    lm.compute()
-    _write_atomically(files.lm_path, lm.write_file)
-    vocabulary = set(lm.grams_1) - {"<s>", "</s>"}
+    sentences = CORPUS_PATH.read_text(encoding="utf-8").splitlines()
+    common_words = COMMON_WORDS_PATH.read_text(encoding="utf-8").split()
+    vocabulary: set[str] = set()
+
+    def write(path: str) -> None:
+        vocabulary.update(build_arpa(sentences, path, extra_vocabulary=common_words))
+
+    _write_atomically(files.lm_path, write)
+    vocabulary -= {"<s>", "</s>"}
     lexicon = _lexicon_lines(vocabulary)
     _write_atomically(files.dict_path, lambda path: Path(path).write_text("".join(lexicon), encoding="utf-8"))
 
@@ -128,7 +129,7 @@ class PocketsphinxSTT:
         options: dict[str, Any] = {"samprate": SAMPLE_RATE_HZ, "loglevel": "ERROR"}
         if self.language_model == "domain":
             files = domain_model(self.cache_dir)
-            options |= {"lm": files.lm_path, "dict": files.dict_path}
+            options |= {"lm": files.lm_path, "dict": files.dict_path, **SEARCH_BEAMS}
         return options | self.decoder_overrides
 
     async def open_stream(self, sample_rate_hz: int = SAMPLE_RATE_HZ) -> PocketsphinxStream:
