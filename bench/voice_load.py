@@ -230,12 +230,6 @@ class Patient:
         return items
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -256,9 +250,15 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def start_server(
-    data: Path, redis_url: str, sessions: int, database_url: str | None = None
-) -> tuple[subprocess.Popen[bytes], str, str, list[int]]:
+def start_servers(
+    data: Path, redis_url: str, sessions: int, database_url: str | None = None, workers: int = 1
+) -> tuple[list[subprocess.Popen[bytes]], str, str, list[int]]:
+    """Migrate, create the patient and consultations, then start ``workers`` Daphne processes.
+
+    Several workers share one listening socket (``daphne --fd``), as a process manager would run
+    them: the kernel hands each new connection to one of them, and the Redis channel layer lets a
+    consultation continue on any of them.
+    """
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL")},
         "DATA_DIR": str(data),
@@ -281,21 +281,31 @@ def start_server(
         text=True,
     ).stdout
     _, cookie, ids = re.search(r"SETUP (\S+) (\S+)", out).group(0).split()  # type: ignore[union-attr]
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "healthhelper.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(data / "daphne.log").open("wb"),
-    )
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(2048)
+    listener.set_inheritable(True)
+    port = listener.getsockname()[1]
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "daphne", "--fd", str(listener.fileno()), "healthhelper.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            pass_fds=(listener.fileno(),),
+            stdout=subprocess.DEVNULL,
+            stderr=(data / f"daphne-{number}.log").open("wb"),
+        )
+        for number in range(workers)
+    ]
+    listener.close()  # the workers hold their own copies
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             break
         except OSError:
             time.sleep(0.1)
-    return server, f"ws://127.0.0.1:{port}", cookie, [int(i) for i in ids.split(",")]
+    time.sleep(0.5 * (workers - 1))  # let every worker finish importing before the load starts
+    return servers, f"ws://127.0.0.1:{port}", cookie, [int(i) for i in ids.split(",")]
 
 
 async def run_load(base: str, cookie: str, ids: list[int], turns: int, ramp_s: float) -> list[SessionResult]:
@@ -306,7 +316,7 @@ async def run_load(base: str, cookie: str, ids: list[int], turns: int, ramp_s: f
     return await asyncio.gather(*(one(i, c) for i, c in enumerate(ids)))
 
 
-def summarise(results: list[SessionResult], sessions: int, cpu_percent: float) -> dict[str, object]:
+def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, workers: int) -> dict[str, object]:
     turns = [t for r in results for t in r.turns]
     v2v = [t.voice_to_voice_ms for t in turns]
     overhead = [t.voice_to_voice_ms - t.provider_ms for t in turns]
@@ -316,6 +326,7 @@ def summarise(results: list[SessionResult], sessions: int, cpu_percent: float) -
     tail = [b for r in results for b in r.audio_after_interrupt_ms]
     return {
         "sessions": sessions,
+        "server_workers": workers,
         "frame_ms": FRAME_MS,
         "turns_measured": len(turns),
         "voice_to_voice_ms": {"p50": percentile(v2v, 50), "p95": percentile(v2v, 95), "p99": percentile(v2v, 99)},
@@ -333,7 +344,7 @@ def summarise(results: list[SessionResult], sessions: int, cpu_percent: float) -
             stage: round(percentile([m[stage] for r in results for m in r.server_metrics if stage in m], 95), 1)
             for stage in ("stt_ms", "llm_first_token_ms", "first_sentence_ms", "tts_first_byte_ms", "voice_to_voice_ms")
         },
-        "server_cpu_percent_of_one_core": round(cpu_percent, 1),
+        "server_cpu_percent_of_one_core": round(cpu_percent, 1),  # all workers together
         "client_max_send_lag_ms": round(max((r.client_send_lag_ms for r in results), default=0.0), 1),
         "errors": sum(len(r.errors) for r in results),
         "error_samples": sorted({e for r in results for e in r.errors})[:5],
@@ -344,6 +355,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
     parser.add_argument("--turns", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="Daphne processes sharing the listening socket")
     parser.add_argument("--frame-ms", type=int, default=20, help="audio per WebSocket message (the page sends 20)")
     parser.add_argument("--ramp-s", type=float, default=5.0, help="spread connection start over this many seconds")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
@@ -356,15 +368,18 @@ def main() -> None:
     set_frame_ms(args.frame_ms)
     with tempfile.TemporaryDirectory() as tmp:
         database_url = scratch_database(args.database_url) if args.database_url else None
-        server, base, cookie, ids = start_server(Path(tmp), args.redis_url, args.sessions, database_url)
+        servers, base, cookie, ids = start_servers(Path(tmp), args.redis_url, args.sessions, database_url, args.workers)
         try:
-            cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
+            cpu_before, wall_before = sum(cpu_seconds(s.pid) for s in servers), time.monotonic()
             results = asyncio.run(run_load(base, cookie, ids, args.turns, args.ramp_s))
-            cpu = (cpu_seconds(server.pid) - cpu_before) / (time.monotonic() - wall_before) * 100
+            cpu_after = sum(cpu_seconds(s.pid) for s in servers)
+            cpu = (cpu_after - cpu_before) / (time.monotonic() - wall_before) * 100
         finally:
-            server.terminate()
-            server.wait(timeout=20)
-    report = summarise(results, args.sessions, cpu)
+            for server in servers:
+                server.terminate()
+            for server in servers:
+                server.wait(timeout=20)
+    report = summarise(results, args.sessions, cpu, args.workers)
     if os.environ.get("VOICE_LOAD_DEBUG"):
         print([[round(t.voice_to_voice_ms - t.provider_ms) for t in r.turns] for r in results])
     for key, value in report.items():
