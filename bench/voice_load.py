@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import re
@@ -27,6 +28,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import websockets
@@ -64,13 +66,61 @@ def voiced_pcm(seconds: float) -> bytes:
 
 
 SPEECH = voiced_pcm(1.0)
-SILENCE = b"\x00" * FRAME_BYTES
+MASKED: dict[bytes, bytes] = {}
+
+
+def masked_frame(payload: bytes) -> bytes:
+    """A client-to-server binary WebSocket frame (RFC 6455: FIN, opcode 2, masked), built once per payload.
+
+    The load generator writes these straight to each socket so that its own CPU, which shares the
+    machine with the server, goes on pacing rather than on re-encoding identical frames.
+    """
+    wire = MASKED.get(payload)
+    if wire is None:
+        mask = os.urandom(4)
+        size = len(payload)
+        header = bytes([0x82]) + (bytes([0x80 | size]) if size < 126 else bytes([0x80 | 126]) + size.to_bytes(2, "big"))
+        key = np.frombuffer((mask * (size // 4 + 1))[:size], dtype=np.uint8)
+        body = (np.frombuffer(payload, dtype=np.uint8) ^ key).tobytes()
+        wire = MASKED[payload] = header + mask + body
+    return wire
+
+
+SILENCE_WIRE = masked_frame(b"\x00" * FRAME_BYTES)
 
 
 def set_frame_ms(frame_ms: int) -> None:
-    global FRAME_MS, FRAME_BYTES, SILENCE
+    global FRAME_MS, FRAME_BYTES, SILENCE_WIRE
     FRAME_MS, FRAME_BYTES = frame_ms, 16000 * 2 * frame_ms // 1000
-    SILENCE = b"\x00" * FRAME_BYTES
+    SILENCE_WIRE = masked_frame(b"\x00" * FRAME_BYTES)
+
+
+class Pacer:
+    """One clock for every simulated patient: each tick writes every session's next frame.
+
+    A browser sends one frame per 20 ms per patient; one ticker for all of them (instead of a
+    sleeping task per patient) keeps the load generator's cost and its timing jitter low.
+    """
+
+    def __init__(self) -> None:
+        self.sessions: set[Patient] = set()
+        self.max_lag_ms = 0.0
+
+    async def run(self) -> None:
+        next_at = time.monotonic()
+        while True:
+            for patient in list(self.sessions):
+                if patient.transport is not None and not patient.transport.is_closing():
+                    patient.transport.write(patient.next_frame())
+            next_at += FRAME_MS / 1000
+            now = time.monotonic()
+            self.max_lag_ms = max(self.max_lag_ms, (now - next_at) * 1000)
+            if next_at < now - 1.0:  # hopelessly behind: skip ahead instead of bursting
+                next_at = now
+            await asyncio.sleep(max(0.0, next_at - now))
+
+
+PACER = Pacer()
 
 
 @dataclass
@@ -96,12 +146,12 @@ class Patient:
 
     def __init__(self, url: str, cookie: str) -> None:
         self.url, self.cookie = url, cookie
-        self.queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.queue: collections.deque[bytes] = collections.deque()
+        self.transport: asyncio.WriteTransport | None = None
         self.events: asyncio.Queue[tuple[float, object]] = asyncio.Queue()
         self.barge_at: float | None = None
         self.speech_sent = asyncio.Event()
         self.speech_sent_at = 0.0
-        self.max_send_lag_ms = 0.0
 
     async def run(self, turns: int) -> SessionResult:
         try:
@@ -117,7 +167,8 @@ class Patient:
         }
         async with websockets.connect(self.url, additional_headers=headers, max_size=2**22, open_timeout=60) as ws:
             reader = asyncio.create_task(self._read(ws))
-            sender = asyncio.create_task(self._send(ws))
+            self.transport = ws.transport
+            PACER.sessions.add(self)
             phase = "ready"
             try:
                 await self._wait_for(lambda e: e.get("type") == "ready", 60)
@@ -128,23 +179,20 @@ class Patient:
             except (TimeoutError, websockets.ConnectionClosed) as error:
                 result.errors.append(f"{phase}: {error!r}")
             finally:
-                sender.cancel()
+                PACER.sessions.discard(self)
                 reader.cancel()
-        result.client_send_lag_ms = self.max_send_lag_ms
+        result.client_send_lag_ms = PACER.max_lag_ms
         return result
 
-    async def _send(self, ws: websockets.ClientConnection) -> None:
-        """Real-time pacing: one frame every 20 ms, speech when queued, else silence."""
-        next_at = time.monotonic()
-        while True:
-            frame = self.queue.get_nowait() if not self.queue.empty() else SILENCE
-            await ws.send(frame)
-            if frame is not SILENCE and self.queue.empty():
-                self.speech_sent_at = time.monotonic()
-                self.speech_sent.set()
-            next_at += FRAME_MS / 1000
-            self.max_send_lag_ms = max(self.max_send_lag_ms, (time.monotonic() - next_at) * 1000)
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+    def next_frame(self) -> bytes:
+        """The wire bytes of this session's next 20 ms: queued speech, else silence."""
+        if not self.queue:
+            return SILENCE_WIRE
+        frame = self.queue.popleft()
+        if not self.queue:
+            self.speech_sent_at = time.monotonic()
+            self.speech_sent.set()
+        return frame
 
     async def _read(self, ws: websockets.ClientConnection) -> None:
         async for message in ws:
@@ -173,8 +221,7 @@ class Patient:
         self.speech_sent.clear()
         pcm = SPEECH[: int(16000 * 2 * seconds)]
         frames = [pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES)]
-        for frame in frames:
-            self.queue.put_nowait(frame)
+        self.queue.extend(masked_frame(frame) for frame in frames)
         return time.monotonic() + len(frames) * FRAME_MS / 1000
 
     async def _turn(self, result: SessionResult, number: int, *, barge_in: bool) -> None:
@@ -313,7 +360,11 @@ async def run_load(base: str, cookie: str, ids: list[int], turns: int, ramp_s: f
         await asyncio.sleep(ramp_s * index / len(ids))
         return await Patient(f"{base}/ws/consultations/{consultation}/", cookie).run(turns)
 
-    return await asyncio.gather(*(one(i, c) for i, c in enumerate(ids)))
+    pacer = asyncio.create_task(PACER.run())
+    try:
+        return await asyncio.gather(*(one(i, c) for i, c in enumerate(ids)))
+    finally:
+        pacer.cancel()
 
 
 def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, workers: int) -> dict[str, object]:
@@ -351,6 +402,15 @@ def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, w
     }
 
 
+def run(main: Any) -> Any:
+    """uvloop when installed (requirements-dev): the load generator shares the server's two cores."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=200)
@@ -371,15 +431,23 @@ def main() -> None:
         servers, base, cookie, ids = start_servers(Path(tmp), args.redis_url, args.sessions, database_url, args.workers)
         try:
             cpu_before, wall_before = sum(cpu_seconds(s.pid) for s in servers), time.monotonic()
-            results = asyncio.run(run_load(base, cookie, ids, args.turns, args.ramp_s))
+            client_before = cpu_seconds(os.getpid())
+            results = run(run_load(base, cookie, ids, args.turns, args.ramp_s))
             cpu_after = sum(cpu_seconds(s.pid) for s in servers)
-            cpu = (cpu_after - cpu_before) / (time.monotonic() - wall_before) * 100
+            wall = time.monotonic() - wall_before
+            cpu = (cpu_after - cpu_before) / wall * 100
+            client_cpu = (cpu_seconds(os.getpid()) - client_before) / wall * 100
         finally:
             for server in servers:
                 server.terminate()
             for server in servers:
                 server.wait(timeout=20)
+            for log in sorted(Path(tmp).glob("daphne-*.log")):
+                if log.stat().st_size:
+                    print(f"--- {log.name} (last lines)", file=sys.stderr)
+                    print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
     report = summarise(results, args.sessions, cpu, args.workers)
+    report["client_cpu_percent_of_one_core"] = round(client_cpu, 1)
     if os.environ.get("VOICE_LOAD_DEBUG"):
         print([[round(t.voice_to_voice_ms - t.provider_ms) for t in r.turns] for r in results])
     for key, value in report.items():

@@ -14,6 +14,7 @@ from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
@@ -72,6 +73,20 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         )
         if not resumed and isinstance(self.llm, IntakeLLM):
             await self.pipeline.greet(self.llm.opening_message())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """One socket, one loop: frames are dispatched in order as they arrive.
+
+        Channels' generic loop subscribes every consumer to the channel layer and creates a task per
+        incoming message; nothing is ever sent to a consultation through the layer, and at 50 audio
+        frames a second per patient those tasks (and a Redis read per socket) were pure overhead.
+        """
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        with contextlib.suppress(StopConsumer):
+            while True:
+                await self.dispatch(await receive())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Audio frames skip Channels' per-message ``close_old_connections`` thread hop.
@@ -170,6 +185,13 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         if event.get("type") == "triage":
             self.writes.put_nowait(("assessment", event))
 
+    def _links_for(self, query: str) -> list[dict[str, str]]:
+        """Read-more links, looked up again only when what the patient described has changed."""
+        cached = getattr(self, "_read_more_cache", None)
+        if cached is None or cached[0] != query:
+            cached = self._read_more_cache = (query, _read_more_links(query))
+        return cached[1]
+
     def _read_more_query(self) -> str:
         """What the patient has described so far, for MedlinePlus "Read more" links."""
         latest = self.guard.latest
@@ -188,22 +210,35 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------------ persistence (off the audio path)
 
     async def _write_loop(self) -> None:
+        """Saves in order; whatever queued up meanwhile goes in one hop to the database thread.
+
+        Every hop costs a thread switch and a connection health check; under load, turns and
+        assessments arrive in bursts, and one hop per burst keeps that work off the event loop.
+        """
         while True:
-            kind, payload = await self.writes.get()
+            batch = [await self.writes.get()]
+            while not self.writes.empty():
+                batch.append(self.writes.get_nowait())
             try:
-                await self._write(kind, payload)
-            except Exception:
-                logger.exception("could not save %s of consultation %s", kind, self.consultation_id)
+                await self._write_batch(batch)
             finally:
-                self.writes.task_done()
+                for _ in batch:
+                    self.writes.task_done()
 
     @database_sync_to_async
+    def _write_batch(self, batch: list[tuple[str, Any]]) -> None:
+        for kind, payload in batch:
+            try:
+                self._write(kind, payload)
+            except Exception:
+                logger.exception("could not save %s of consultation %s", kind, self.consultation_id)
+
     def _write(self, kind: str, payload: Any) -> None:
         if kind == "turn":
             _save_turn(self.consultation, payload)
         elif kind == "assessment":
             summary, summary_text = self.guard.summary(self._interview_state())
-            links = _read_more_links(self._read_more_query())
+            links = self._links_for(self._read_more_query())
             if links:
                 async_to_sync(self.send_event)({"type": "read_more", "turn": payload.get("turn"), "links": links})
             services.record_assessment(

@@ -28,12 +28,13 @@ REPLY = (
 )
 TOKEN = re.compile(r"\S+\s*")
 WORD_SAMPLES = 960  # 60 ms at 16 kHz
+CHUNK_INTERVAL_S = 0.005  # 100 ms of audio every 5 ms: 20x real time
 WORD_TONE = struct.pack(f"<{WORD_SAMPLES}h", *(int(3000 * math.sin(i / 8)) for i in range(WORD_SAMPLES)))
 
 
 def _rms(frame: bytes) -> float:
     samples = np.frombuffer(frame[: len(frame) // 2 * 2], dtype="<i2").astype(np.float32)
-    return float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+    return math.sqrt(float(samples @ samples) / samples.size) if samples.size else 0.0
 
 
 class SimulatedSTTStream:
@@ -103,10 +104,11 @@ class SimulatedLLM:
         )
 
     async def stream_reply(self, request: LLMRequest) -> AsyncIterator[str]:
-        await asyncio.sleep(self.first_token_ms / 1000)
+        """Each token is due at a fixed time after the request, as from a remote service: a late
+        event loop (ours) delivers due tokens together instead of pushing every later one back."""
+        requested_at = asyncio.get_running_loop().time()
         for index, token in enumerate(TOKEN.findall(self.reply)):
-            if index:
-                await asyncio.sleep(1 / self.tokens_per_s)
+            await _until(requested_at + (self.first_token_ms / 1000) + index / self.tokens_per_s)
             yield token
 
 
@@ -126,13 +128,19 @@ class SimulatedTTS:
         return SentenceTTSStream(self.synthesize)
 
     async def synthesize(self, text: str) -> AsyncIterator[bytes]:
-        await asyncio.sleep(self.first_byte_ms / 1000)
-        word = WORD_TONE
-        tone = word * max(1, len(text.split()))
+        requested_at = asyncio.get_running_loop().time()
+        tone = WORD_TONE * max(1, len(text.split()))
         chunk = self.sample_rate_hz // 10 * 2  # 100 ms
-        for start in range(0, len(tone), chunk):
+        for number, start in enumerate(range(0, len(tone), chunk)):
+            await _until(requested_at + self.first_byte_ms / 1000 + number * CHUNK_INTERVAL_S)
             yield tone[start : start + chunk]
-            await asyncio.sleep(0.005)
+
+
+async def _until(deadline: float) -> None:
+    """Sleep until ``deadline`` on the loop's clock (no wait if it has passed)."""
+    delay = deadline - asyncio.get_running_loop().time()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 def audio_ms_for(text: str) -> float:
