@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -17,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 from django.http import Http404
 from django.urls import reverse
 
@@ -30,6 +32,11 @@ from consultations.providers.embedded_llm import IntakeLLM
 from consultations.providers.registry import load_providers
 
 logger = logging.getLogger(__name__)
+
+# Saving turns has its own threads: Channels runs every consumer's other database work (signing the
+# socket in, loading the consultation) on one shared thread, and under load new connections would
+# wait there behind other patients' turns until Daphne gave up on their handshake.
+_WRITER_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="consultation-writes")
 
 MAX_AUDIO_FRAME_BYTES = 64 * 1024
 MAX_TEXT_FRAME_BYTES = 16 * 1024
@@ -225,13 +232,19 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
                 for _ in batch:
                     self.writes.task_done()
 
-    @database_sync_to_async
-    def _write_batch(self, batch: list[tuple[str, Any]]) -> None:
-        for kind, payload in batch:
-            try:
-                self._write(kind, payload)
-            except Exception:
-                logger.exception("could not save %s of consultation %s", kind, self.consultation_id)
+    async def _write_batch(self, batch: list[tuple[str, Any]]) -> None:
+        await sync_to_async(self._save, thread_sensitive=False, executor=_WRITER_THREADS)(batch)
+
+    def _save(self, batch: list[tuple[str, Any]]) -> None:
+        close_old_connections()  # as Channels' database_sync_to_async does around each call
+        try:
+            for kind, payload in batch:
+                try:
+                    self._write(kind, payload)
+                except Exception:
+                    logger.exception("could not save %s of consultation %s", kind, self.consultation_id)
+        finally:
+            close_old_connections()
 
     def _write(self, kind: str, payload: Any) -> None:
         if kind == "turn":
