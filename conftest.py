@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -65,6 +66,17 @@ def patient_client(cast: Cast) -> Client:
 @pytest.fixture
 def clinician_client(cast: Cast) -> Client:
     return login_verified(Client(), cast.clinician)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_consultation_writer_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Consultation saves run on their own threads, each holding a persistent connection; close
+    them before pytest-django drops the test database (PostgreSQL refuses while they are open)."""
+    yield
+    from consultations.consumers import close_writer_connections
+
+    with django_db_blocker.unblock():
+        close_writer_connections()
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,7 +19,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.http import Http404
 from django.urls import reverse
 
@@ -36,7 +37,24 @@ logger = logging.getLogger(__name__)
 # Saving turns has its own threads: Channels runs every consumer's other database work (signing the
 # socket in, loading the consultation) on one shared thread, and under load new connections would
 # wait there behind other patients' turns until Daphne gave up on their handshake.
-_WRITER_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="consultation-writes")
+WRITER_THREAD_COUNT = 2
+_WRITER_THREADS = ThreadPoolExecutor(max_workers=WRITER_THREAD_COUNT, thread_name_prefix="consultation-writes")
+
+
+def close_writer_connections(timeout_s: float = 5.0) -> None:
+    """Close the writer threads' database connections (test teardown drops the database after this).
+
+    A barrier makes every writer thread take one of the calls, so each closes its own connection.
+    """
+    barrier = threading.Barrier(WRITER_THREAD_COUNT, timeout=timeout_s)
+
+    def close() -> None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()
+        connections.close_all()
+
+    for future in [_WRITER_THREADS.submit(close) for _ in range(WRITER_THREAD_COUNT)]:
+        future.result(timeout=timeout_s * 2)
 
 MAX_AUDIO_FRAME_BYTES = 64 * 1024
 MAX_TEXT_FRAME_BYTES = 16 * 1024
