@@ -56,6 +56,7 @@ def close_writer_connections(timeout_s: float = 5.0) -> None:
     for future in [_WRITER_THREADS.submit(close) for _ in range(WRITER_THREAD_COUNT)]:
         future.result(timeout=timeout_s * 2)
 
+
 MAX_AUDIO_FRAME_BYTES = 64 * 1024
 MAX_TEXT_FRAME_BYTES = 16 * 1024
 MAX_TYPED_CHARS = 2000
