@@ -19,6 +19,7 @@ import collections
 import json
 import os
 import re
+import shlex
 import socket
 import statistics
 import subprocess
@@ -56,6 +57,18 @@ session[HASH_SESSION_KEY] = patient.get_session_auth_hash()
 session.create()
 print("SETUP", session.session_key, ",".join(map(str, ids)))
 """
+
+
+COUNT_TURNS = "from consultations.models import Turn; print(Turn.objects.count())"
+BROKER_DB = 10
+
+
+def procfile_command(name: str) -> list[str]:
+    """A process of deploy's Procfile, run with this Python (so it finds the project's packages)."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    command = shlex.split(next(line.split(":", 1)[1] for line in lines if line.startswith(f"{name}:")))
+    at = command.index("celery")
+    return [*command[:at], sys.executable, "-m", "celery", *command[at + 1 :]]
 
 
 def voiced_pcm(seconds: float) -> bytes:
@@ -297,13 +310,41 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def start_servers(
-    data: Path, redis_url: str, sessions: int, database_url: str | None = None, workers: int = 1
-) -> tuple[list[subprocess.Popen[bytes]], str, str, list[int]]:
-    """Migrate, create the patient and consultations, then start ``workers`` Daphne processes.
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its live children (a Celery worker's pool processes)."""
+    total = cpu_seconds(pid)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    return total
 
-    Several workers share one listening socket (``daphne --fd``), as a process manager would run
-    them: the kernel hands each new connection to one of them, and the Redis channel layer lets a
+
+def broker_for(redis_url: str) -> str:
+    """A Redis database of its own for the task queue, emptied for this run."""
+    import redis
+
+    url = redis_url.rsplit("/", 1)[0] + f"/{BROKER_DB}"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+def start_servers(
+    data: Path,
+    redis_url: str,
+    sessions: int,
+    database_url: str | None = None,
+    workers: int = 1,
+    knowledge: bool = True,
+) -> tuple[list[subprocess.Popen[bytes]], subprocess.Popen[bytes], str, str, list[int], dict[str, str]]:
+    """Migrate, load the health library, create the patient and consultations, then start ``workers``
+    Daphne processes and the Procfile's ``voice_writes`` Celery worker, which saves the turns as in production.
+
+    Several Daphne processes share one listening socket (``daphne --fd``), as a process manager would
+    run them: the kernel hands each new connection to one of them, and the Redis channel layer lets a
     consultation continue on any of them.
     """
     env = {
@@ -311,6 +352,7 @@ def start_servers(
         "DATA_DIR": str(data),
         "DATABASE_URL": database_url or f"sqlite:///{data / 'db.sqlite3'}",
         "REDIS_URL": redis_url,
+        "CELERY_BROKER_URL": broker_for(redis_url),
         "STT_PROVIDER": "simulated",
         "LLM_PROVIDER": "simulated",
         "TTS_PROVIDER": "simulated",
@@ -319,6 +361,8 @@ def start_servers(
     }
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if knowledge:  # retrieval for the LLM prompt is on each turn's critical path, as in production
+        subprocess.run([*manage, "load_knowledge"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     out = subprocess.run(
         [*manage, "shell", "-c", SETUP.format(n=sessions)],
         cwd=ROOT,
@@ -345,6 +389,13 @@ def start_servers(
         for number in range(workers)
     ]
     listener.close()  # the workers hold their own copies
+    celery = subprocess.Popen(
+        [*procfile_command("voice_writes"), "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(data / "celery.log").open("wb"),
+    )
     for _ in range(200):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -352,7 +403,27 @@ def start_servers(
         except OSError:
             time.sleep(0.1)
     time.sleep(0.5 * (workers - 1))  # let every worker finish importing before the load starts
-    return servers, f"ws://127.0.0.1:{port}", cookie, [int(i) for i in ids.split(",")]
+    return servers, celery, f"ws://127.0.0.1:{port}", cookie, [int(i) for i in ids.split(",")], env
+
+
+def saved_turns(env: dict[str, str], settle_s: float = 10.0) -> int:
+    """Turn rows in the database once the worker has caught up (the count stops changing)."""
+    count, deadline = -1, time.monotonic() + settle_s
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", COUNT_TURNS],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        now = int(out.split()[-1])
+        if now == count:
+            return now
+        count = now
+        time.sleep(0.5)
+    return count
 
 
 async def run_load(base: str, cookie: str, ids: list[int], turns: int, ramp_s: float) -> list[SessionResult]:
@@ -365,6 +436,33 @@ async def run_load(base: str, cookie: str, ids: list[int], turns: int, ramp_s: f
         return await asyncio.gather(*(one(i, c) for i, c in enumerate(ids)))
     finally:
         pacer.cancel()
+
+
+# Consecutive stages of a turn, as the server timed them: where the time between them goes.
+STAGE_GAPS = {
+    "end_of_speech_to_transcript": (None, "stt_ms"),
+    "transcript_to_llm_request": ("stt_ms", "llm_request_ms"),  # triage + knowledge retrieval
+    "llm_request_to_first_token": ("llm_request_ms", "llm_first_token_ms"),
+    "first_token_to_first_sentence": ("llm_first_token_ms", "first_sentence_ms"),
+    "first_sentence_to_tts_first_byte": ("first_sentence_ms", "tts_first_byte_ms"),
+    "tts_first_byte_to_audio_sent": ("tts_first_byte_ms", "voice_to_voice_ms"),
+}
+
+
+def stage_gaps(metrics: list[dict]) -> dict[str, dict[str, float]]:
+    """p50/p95 of each gap between consecutive server stages (with the server's own overhead figure)."""
+    gaps: dict[str, list[float]] = {name: [] for name in [*STAGE_GAPS, "server_overhead_ms"]}
+    for m in metrics:
+        for name, (start, end) in STAGE_GAPS.items():
+            if end in m and (start is None or start in m):
+                gaps[name].append(m[end] - (m[start] if start else 0.0))
+        if "server_overhead_ms" in m:
+            gaps["server_overhead_ms"].append(m["server_overhead_ms"])
+    return {
+        name: {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1)}
+        for name, values in gaps.items()
+        if values
+    }
 
 
 def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, workers: int) -> dict[str, object]:
@@ -395,6 +493,7 @@ def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, w
             stage: round(percentile([m[stage] for r in results for m in r.server_metrics if stage in m], 95), 1)
             for stage in ("stt_ms", "llm_first_token_ms", "first_sentence_ms", "tts_first_byte_ms", "voice_to_voice_ms")
         },
+        "server_stage_gap_ms": stage_gaps([m for r in results for m in r.server_metrics]),
         "server_cpu_percent_of_one_core": round(cpu_percent, 1),  # all workers together
         "client_max_send_lag_ms": round(max((r.client_send_lag_ms for r in results), default=0.0), 1),
         "errors": sum(len(r.errors) for r in results),
@@ -424,30 +523,41 @@ def main() -> None:
         default=None,
         help="PostgreSQL URL of a scratch database (created and dropped); default: a temporary SQLite file",
     )
+    parser.add_argument(
+        "--no-knowledge", action="store_true", help="leave the health library empty (no retrieval cost per turn)"
+    )
     args = parser.parse_args()
     set_frame_ms(args.frame_ms)
     with tempfile.TemporaryDirectory() as tmp:
         database_url = scratch_database(args.database_url) if args.database_url else None
-        servers, base, cookie, ids = start_servers(Path(tmp), args.redis_url, args.sessions, database_url, args.workers)
+        servers, celery, base, cookie, ids, env = start_servers(
+            Path(tmp), args.redis_url, args.sessions, database_url, args.workers, knowledge=not args.no_knowledge
+        )
         try:
             cpu_before, wall_before = sum(cpu_seconds(s.pid) for s in servers), time.monotonic()
-            client_before = cpu_seconds(os.getpid())
+            client_before, worker_before = cpu_seconds(os.getpid()), tree_cpu_seconds(celery.pid)
             results = run(run_load(base, cookie, ids, args.turns, args.ramp_s))
             cpu_after = sum(cpu_seconds(s.pid) for s in servers)
             wall = time.monotonic() - wall_before
             cpu = (cpu_after - cpu_before) / wall * 100
             client_cpu = (cpu_seconds(os.getpid()) - client_before) / wall * 100
+            worker_cpu = (tree_cpu_seconds(celery.pid) - worker_before) / wall * 100
+            turns_saved = saved_turns(env)
         finally:
-            for server in servers:
-                server.terminate()
-            for server in servers:
-                server.wait(timeout=20)
-            for log in sorted(Path(tmp).glob("daphne-*.log")):
+            for process in [*servers, celery]:
+                process.terminate()
+            for process in [*servers, celery]:
+                process.wait(timeout=30)
+            for log in sorted(Path(tmp).glob("*.log")):
                 if log.stat().st_size:
                     print(f"--- {log.name} (last lines)", file=sys.stderr)
                     print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
     report = summarise(results, args.sessions, cpu, args.workers)
     report["client_cpu_percent_of_one_core"] = round(client_cpu, 1)
+    report["worker_cpu_percent_of_one_core"] = round(worker_cpu, 1)
+    # At least the greeting and both sides of every measured exchange (a barge-in adds its own).
+    report["turn_rows_saved"] = turns_saved
+    report["turn_rows_minimum"] = sum(2 * len(r.turns) for r in results) + args.sessions
     if os.environ.get("VOICE_LOAD_DEBUG"):
         print([[round(t.voice_to_voice_ms - t.provider_ms) for t in r.turns] for r in results])
     for key, value in report.items():

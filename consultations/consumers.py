@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
@@ -24,7 +25,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from accounts import access
-from consultations import intake, services
+from consultations import intake, services, tasks
 from consultations.guard import IntakeGuard
 from consultations.models import Consultation, Turn
 from consultations.pipeline.session import VoicePipeline
@@ -255,38 +256,30 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await sync_to_async(self._save, thread_sensitive=False, executor=_WRITER_THREADS)(batch)
 
     def _save(self, batch: list[tuple[str, Any]]) -> None:
+        """Hand the batch to the save task (a worker process when a broker is configured)."""
         close_old_connections()  # as Channels' database_sync_to_async does around each call
         try:
-            for kind, payload in batch:
-                try:
-                    self._write(kind, payload)
-                except Exception:
-                    logger.exception("could not save %s of consultation %s", kind, self.consultation_id)
+            events = [self._event_to_save(kind, payload) for kind, payload in batch]
+            try:
+                tasks.save_session_events.delay(self.consultation.pk, events)
+            except Exception:  # the broker is down: save here rather than lose what the patient said
+                logger.exception("could not queue consultation %s's saves; saving them here", self.consultation.pk)
+                services.save_session_events(self.consultation.pk, events)
         finally:
             close_old_connections()
 
-    def _write(self, kind: str, payload: Any) -> None:
+    def _event_to_save(self, kind: str, payload: Any) -> dict[str, Any]:
         if kind == "turn":
-            _save_turn(self.consultation, payload)
-        elif kind == "assessment":
-            summary, summary_text = self.guard.summary(self._interview_state())
-            links = self._links_for(self._read_more_query())
-            if links:
-                async_to_sync(self.send_event)({"type": "read_more", "turn": payload.get("turn"), "links": links})
-            services.record_assessment(
-                self.consultation,
-                read_more=links,
-                level=payload["level"],
-                red_flags=payload.get("red_flags", []),
-                reasons=payload.get("reasons", []),
-                advice=payload.get("advice", ""),
-                is_emergency=payload["level"] in ("emergency", "emergency_ambulance"),
-                turn_index=payload.get("turn"),
-                summary=summary,
-                summary_text=summary_text,
-                intake_state=self._interview_state().to_dict(),
-                chief_complaint=summary.get("chief_complaint") or "",
-            )
+            return {"kind": "turn", "sides": [asdict(side) for side in _turn_sides(payload)]}
+        links = self._links_for(self._read_more_query())
+        if links:
+            async_to_sync(self.send_event)({"type": "read_more", "turn": payload.get("turn"), "links": links})
+        return {
+            "kind": "assessment",
+            **{key: payload.get(key) for key in ("level", "turn", "red_flags", "reasons", "advice")},
+            "intake_state": self._interview_state().to_dict(),
+            "read_more": links,
+        }
 
     @database_sync_to_async
     def _finish(self) -> None:
@@ -379,18 +372,15 @@ def _start_failure(exc: Exception) -> str:
     return getattr(exc, "user_message", "") or "The voice assistant could not start. You can try again shortly."
 
 
-def _save_turn(consultation: Consultation, record: Any) -> None:
-    timings = dict(getattr(record, "timings", {}) or {})
+def _turn_sides(record: Any) -> list[services.TurnSide]:
     mode = Turn.InputMode.TEXT if getattr(record, "input_mode", "voice") == "text" else Turn.InputMode.VOICE
+    sides = []
     if getattr(record, "patient_text", ""):
-        services.record_turn(consultation, record.index, Turn.Speaker.PATIENT, record.patient_text, input_mode=mode)
+        sides.append(services.TurnSide(record.index, Turn.Speaker.PATIENT, record.patient_text, mode))
     if getattr(record, "assistant_text", ""):
-        services.record_turn(
-            consultation,
-            record.index,
-            Turn.Speaker.ASSISTANT,
-            record.assistant_text,
-            input_mode=mode,
-            interrupted=bool(getattr(record, "interrupted", False)),
-            timings=timings,
+        timings = dict(getattr(record, "timings", {}) or {})
+        interrupted = bool(getattr(record, "interrupted", False))
+        sides.append(
+            services.TurnSide(record.index, Turn.Speaker.ASSISTANT, record.assistant_text, mode, interrupted, timings)
         )
+    return sides

@@ -354,6 +354,17 @@ def test_procfile_worker_runs_celery_one_task_at_a_time_per_process() -> None:
     assert importlib.util.find_spec("healthhelper.celery") is not None
 
 
+def test_procfile_voice_writes_worker_takes_only_the_voice_queue_at_lower_priority() -> None:
+    from django.conf import settings
+
+    command = procfile()["voice_writes"].split()
+    assert command[:3] == ["nice", "-n", "10"]
+    assert command[3:7] == ["celery", "-A", "healthhelper", "worker"]
+    assert command[command.index("-Q") + 1] == settings.VOICE_WRITES_QUEUE
+    route = settings.CELERY_TASK_ROUTES["consultations.tasks.save_session_events"]
+    assert route == {"queue": settings.VOICE_WRITES_QUEUE}
+
+
 def test_procfile_lists_web_first() -> None:
     assert next(iter(procfile())) == "web"
 

@@ -213,3 +213,25 @@ async def test_advice_comes_with_medlineplus_read_more_links(
     await socket.disconnect()
     saved = await database_sync_to_async(lambda: TriageAssessment.objects.filter(consultation=consultation).first())()
     assert saved is not None and saved.read_more == links
+
+
+async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
+    open_socket: Open, cast: Cast, consultation: Consultation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from consultations import tasks
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.save_session_events, "delay", broker_down)
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await say(socket, "I've had a dry cough for a week")
+    await socket.send_json_to({"type": "end"})
+    await events_until(socket, "ended")
+    saved = await database_sync_to_async(
+        lambda: set(Turn.objects.filter(consultation=consultation).values_list("speaker", "index"))
+    )()
+    assert {("patient", 1), ("assistant", 1)} <= saved

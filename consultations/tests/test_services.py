@@ -6,7 +6,7 @@ import pytest
 
 from conftest import Cast
 from consultations import services
-from consultations.models import Turn
+from consultations.models import Consultation, Turn
 
 pytestmark = pytest.mark.django_db
 
@@ -31,3 +31,72 @@ def test_a_colliding_turn_number_moves_up_instead_of_overwriting(cast: Cast) -> 
         (2, "patient", "and a mild fever"),
         (2, "assistant", "Have you measured your temperature?"),
     ]
+
+
+def test_record_turns_saves_both_sides_of_an_exchange(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    timings = {"voice_to_voice_ms": 812.5, "stt_ms": 301.0}
+    services.record_turns(
+        consultation,
+        [
+            services.TurnSide(1, "patient", "I have a cough"),
+            services.TurnSide(1, "assistant", "How long have you had it?", timings=timings),
+        ],
+    )
+    saved = list(consultation.turns.values_list("index", "speaker", "text", "voice_to_voice_ms", "timings"))
+    assert saved == [
+        (1, "patient", "I have a cough", None, {}),
+        (1, "assistant", "How long have you had it?", 812.5, timings),
+    ]
+
+
+def test_record_turns_again_updates_the_same_rows(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    services.record_turns(consultation, [services.TurnSide(1, "assistant", "Hello.")])
+    services.record_turns(consultation, [services.TurnSide(1, "assistant", "Hello.", interrupted=True)])
+    assert list(consultation.turns.values_list("index", "interrupted")) == [(1, True)]
+
+
+def test_record_turns_moves_a_colliding_turn_up(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    services.record_turns(consultation, [services.TurnSide(1, "patient", "I have a cough")])
+    services.record_turns(
+        consultation,
+        [services.TurnSide(1, "patient", "and a mild fever"), services.TurnSide(1, "assistant", "Any chills?")],
+    )
+    saved = list(consultation.turns.values_list("index", "speaker", "text"))
+    assert saved == [
+        (1, "patient", "I have a cough"),
+        (1, "assistant", "Any chills?"),
+        (2, "patient", "and a mild fever"),
+    ]
+
+
+def _assess(consultation: Consultation, level: str, complaint: str = "") -> None:
+    services.record_assessment(
+        consultation, level=level, red_flags=[], reasons=[], advice="", is_emergency=False, chief_complaint=complaint
+    )
+
+
+def test_a_consultations_triage_level_only_goes_up(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    for level in ("consultation", "emergency", "self_care"):
+        _assess(consultation, level)
+    consultation.refresh_from_db()
+    assert (consultation.triage_level, consultation.assessments.count()) == ("emergency", 3)
+
+
+def test_the_most_urgent_level_replaces_any_other(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    _assess(consultation, "emergency")
+    _assess(consultation, "emergency_ambulance")
+    consultation.refresh_from_db()
+    assert consultation.triage_level == "emergency_ambulance"
+
+
+def test_the_chief_complaint_is_the_first_one_heard(cast: Cast) -> None:
+    consultation = services.start_consultation(cast.patient)
+    _assess(consultation, "consultation", "cough")
+    _assess(consultation, "consultation", "headache")
+    consultation.refresh_from_db()
+    assert consultation.chief_complaint == "cough"
