@@ -35,8 +35,9 @@ run: seed
 	@echo "Health Helper: http://$(HOST):$(PORT)/   (Ctrl-C to stop)"
 	@echo ""
 	@if [ -n "$$CELERY_BROKER_URL" ]; then \
-		$(BIN)/celery -A healthhelper worker --loglevel=INFO --concurrency=2 -O fair & \
-		trap "kill $$!" EXIT; \
+		$(BIN)/celery -A healthhelper worker --loglevel=INFO --concurrency=2 -O fair & reports=$$!; \
+		$(BIN)/celery -A healthhelper worker -Q voice_writes --pool=solo --loglevel=INFO & voice=$$!; \
+		trap "kill $$reports $$voice" EXIT; \
 		$(BIN)/daphne -b $(HOST) -p $(PORT) healthhelper.asgi:application; \
 	else \
 		$(BIN)/daphne -b $(HOST) -p $(PORT) healthhelper.asgi:application; \

@@ -28,6 +28,13 @@ def queue_depth(client: ListLengthClient, queue: str) -> int:
     return int(client.llen(queue))
 
 
+def queues_of(conf: Any) -> list[str]:
+    """The default queue (reports) first, then every routed one (``voice_writes``: a backlog there
+    means consultation turns are waiting to be saved)."""
+    routed = [route["queue"] for route in (conf.task_routes or {}).values() if "queue" in route]
+    return list(dict.fromkeys([conf.task_default_queue, *routed]))
+
+
 def metric_datum(environment: str, queue: str, depth: int) -> dict[str, Any]:
     return {
         "MetricName": METRIC_NAME,
@@ -44,13 +51,14 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     environment = os.environ["EB_ENVIRONMENT_NAME"]
     app = find_app("healthhelper")  # the same lookup as `celery -A healthhelper worker`
-    queue = app.conf.task_default_queue
+    queues = queues_of(app.conf)
     cloudwatch = boto3.client("cloudwatch")
     while True:
         try:
             with app.connection_for_read() as connection:
-                depth = queue_depth(connection.default_channel.client, queue)
-            cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[metric_datum(environment, queue, depth)])
+                client = connection.default_channel.client
+                data = [metric_datum(environment, queue, queue_depth(client, queue)) for queue in queues]
+            cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=data)
         except Exception:  # a broker or CloudWatch blip must not kill the publisher; the alarm sees the gap
             logger.exception("could not publish the Celery queue depth")
         time.sleep(PUBLISH_INTERVAL_S)

@@ -340,6 +340,12 @@ def test_queue_depth_is_the_length_of_the_broker_list() -> None:
     }
 
 
+def test_queue_metrics_publish_the_reports_queue_and_the_voice_writes_queue() -> None:
+    from healthhelper.celery import app
+
+    assert queue_metrics.queues_of(app.conf) == ["celery", "voice_writes"]
+
+
 # --------------------------------------------------------------------------- Procfile
 def test_procfile_web_runs_daphne_on_the_asgi_app_behind_the_proxy() -> None:
     assert procfile()["web"] == "daphne -b 0.0.0.0 -p 8000 --proxy-headers healthhelper.asgi:application"
