@@ -256,21 +256,32 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         await sync_to_async(self._save, thread_sensitive=False, executor=_WRITER_THREADS)(batch)
 
     def _save(self, batch: list[tuple[str, Any]]) -> None:
-        """Hand the batch to the save task (a worker process when a broker is configured)."""
+        """Hand the batch to the save task (a worker process when a broker is configured).
+
+        Turns go first, on their own: an assessment may first look up read-more links, and a patient
+        who reconnects meanwhile must find every turn already saved.
+        """
         close_old_connections()  # as Channels' database_sync_to_async does around each call
         try:
-            events = [self._event_to_save(kind, payload) for kind, payload in batch]
-            try:
-                tasks.save_session_events.delay(self.consultation.pk, events)
-            except Exception:  # the broker is down: save here rather than lose what the patient said
-                logger.exception("could not queue consultation %s's saves; saving them here", self.consultation.pk)
-                services.save_session_events(self.consultation.pk, events)
+            turns = [{"kind": "turn", "sides": [asdict(s) for s in _turn_sides(p)]} for k, p in batch if k == "turn"]
+            assessments = [self._assessment_to_save(payload) for kind, payload in batch if kind == "assessment"]
+            for events in (turns, assessments):
+                if events:
+                    self._queue_saves(events)
         finally:
             close_old_connections()
 
-    def _event_to_save(self, kind: str, payload: Any) -> dict[str, Any]:
-        if kind == "turn":
-            return {"kind": "turn", "sides": [asdict(side) for side in _turn_sides(payload)]}
+    def _queue_saves(self, events: list[dict[str, Any]]) -> None:
+        if settings.CELERY_TASK_ALWAYS_EAGER:  # embedded: no broker, so no message to build; save here
+            services.save_session_events(self.consultation.pk, events)
+            return
+        try:
+            tasks.save_session_events.delay(self.consultation.pk, events)
+        except Exception:  # the broker is down: save here rather than lose what the patient said
+            logger.exception("could not queue consultation %s's saves; saving them here", self.consultation.pk)
+            services.save_session_events(self.consultation.pk, events)
+
+    def _assessment_to_save(self, payload: dict[str, Any]) -> dict[str, Any]:
         links = self._links_for(self._read_more_query())
         if links:
             async_to_sync(self.send_event)({"type": "read_more", "turn": payload.get("turn"), "links": links})

@@ -216,7 +216,7 @@ async def test_advice_comes_with_medlineplus_read_more_links(
 
 
 async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
-    open_socket: Open, cast: Cast, consultation: Consultation, monkeypatch: pytest.MonkeyPatch
+    open_socket: Open, cast: Cast, consultation: Consultation, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     from kombu.exceptions import OperationalError
 
@@ -225,6 +225,7 @@ async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
+    monkeypatch.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
     monkeypatch.setattr(tasks.save_session_events, "delay", broker_down)
     socket = await open_socket(cast.patient, consultation.pk)
     await events_until(socket, "ready")
