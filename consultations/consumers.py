@@ -272,7 +272,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             close_old_connections()
 
     def _queue_saves(self, events: list[dict[str, Any]]) -> None:
-        if settings.CELERY_TASK_ALWAYS_EAGER:  # embedded: no broker, so no message to build; save here
+        if tasks.save_session_events.app.conf.task_always_eager:  # embedded: no broker, no message; save here
             services.save_session_events(self.consultation.pk, events)
             return
         try:

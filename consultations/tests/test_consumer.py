@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -215,8 +215,19 @@ async def test_advice_comes_with_medlineplus_read_more_links(
     assert saved is not None and saved.read_more == links
 
 
+@pytest.fixture
+def broker_configured() -> Iterator[None]:
+    """Celery as in production (not eager), restored afterwards for the rest of the suite."""
+    from healthhelper.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.update(task_always_eager=False)
+    yield
+    app.conf.update(task_always_eager=previous)
+
+
 async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
-    open_socket: Open, cast: Cast, consultation: Consultation, monkeypatch: pytest.MonkeyPatch, settings: Any
+    open_socket: Open, cast: Cast, consultation: Consultation, monkeypatch: pytest.MonkeyPatch, broker_configured: None
 ) -> None:
     from kombu.exceptions import OperationalError
 
@@ -225,7 +236,6 @@ async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
     monkeypatch.setattr(tasks.save_session_events, "delay", broker_down)
     socket = await open_socket(cast.patient, consultation.pk)
     await events_until(socket, "ready")
