@@ -73,6 +73,8 @@ def test_a_consultation_resumes_on_another_node(tmp_path: Path) -> None:
         cookie, consultation = re.search(r"SESSION (\S+) (\d+)", output).groups()  # type: ignore[union-attr]
         path = f"/ws/consultations/{consultation}/"
         first = asyncio.run(say(node_a.ws_url + path, cookie, "I have had a cough for a week"))
+        # A reconnect after a dropped socket takes at least a moment; node A saves as the socket closes.
+        node_a.manage("shell", "-c", SAVED_PATIENT_TURNS.format(consultation=consultation).replace("== 2", ">= 1"))
         second = asyncio.run(say(node_b.ws_url + path, cookie, "and a mild fever"))
         saved = node_b.manage("shell", "-c", SAVED_PATIENT_TURNS.format(consultation=consultation))
     assert first["resumed"] is False and second["resumed"] is True
