@@ -350,7 +350,8 @@ async def _sources_for_prompt(text: str) -> list[dict]:
     thread that serialises consumers' other database work) and is dropped if it is slow.
     """
     try:
-        return await asyncio.wait_for(_retrieve_sources(text), SOURCES_TIMEOUT_S)
+        async with asyncio.timeout(SOURCES_TIMEOUT_S):  # wait_for (3.11) would swallow a barge-in here
+            return await _retrieve_sources(text)
     except Exception:
         logger.warning("knowledge retrieval failed or was slow; answering without sources", exc_info=True)
         return []

@@ -413,7 +413,9 @@ class VoicePipeline:
             return
         try:
             if turn.stream is None:
-                turn.stream = await asyncio.wait_for(turn.tts_open, self.config.tts_first_byte_timeout_s)
+                # not asyncio.wait_for: on 3.11 it swallows a barge-in that lands as the stream opens
+                async with asyncio.timeout(self.config.tts_first_byte_timeout_s):
+                    turn.stream = await turn.tts_open
                 turn.pump = asyncio.create_task(self._pump(turn, turn.stream))
             await turn.stream.push_text(text)
         except Exception as error:

@@ -79,10 +79,8 @@ class OpenAICompatLLM:
         host = self._url.hostname or ""
         port = self._url.port or (443 if secure else 80)
         try:
-            return await asyncio.wait_for(
-                asyncio.open_connection(host, port, ssl=ssl.create_default_context() if secure else None),
-                self._connect_timeout_s,
-            )
+            async with asyncio.timeout(self._connect_timeout_s):  # unlike wait_for, never swallows a cancel
+                return await asyncio.open_connection(host, port, ssl=ssl.create_default_context() if secure else None)
         except (OSError, TimeoutError) as exc:
             raise _error(f"{self._url.netloc} unreachable: {exc!r}", "llm_unavailable") from exc
 

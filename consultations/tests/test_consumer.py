@@ -246,3 +246,14 @@ async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
         lambda: set(Turn.objects.filter(consultation=consultation).values_list("speaker", "index"))
     )()
     assert {("patient", 1), ("assistant", 1)} <= saved
+
+
+async def test_typing_during_the_greeting_interrupts_it_at_once(
+    open_socket: Open, cast: Cast, consultation: Consultation
+) -> None:
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await socket.send_json_to({"type": "text", "text": "I have a cough"})
+    events = await events_until(socket, "interrupted")
+    assert events[-1]["turn"] == 0
+    assert not any(e["type"] == "audio_end" and e.get("turn") == 0 for e in events)
