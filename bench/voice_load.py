@@ -306,6 +306,13 @@ def scratch_database(server_url: str) -> str:
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
+def drop_scratch_database(server_url: str, database_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {database_url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -552,6 +559,8 @@ def main() -> None:
                 if log.stat().st_size:
                     print(f"--- {log.name} (last lines)", file=sys.stderr)
                     print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
+            if database_url:
+                drop_scratch_database(args.database_url, database_url)
     report = summarise(results, args.sessions, cpu, args.workers)
     report["client_cpu_percent_of_one_core"] = round(client_cpu, 1)
     report["worker_cpu_percent_of_one_core"] = round(worker_cpu, 1)

@@ -8,6 +8,7 @@ The STT decides speech from frame energy, so clients must send real PCM: silence
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import re
 import struct
@@ -26,6 +27,35 @@ REPLY = (
     "Thank you for telling me. How long have you had this, and is it getting better or worse? "
     "Please also tell me if you have a fever, any pain elsewhere, or trouble breathing."
 )
+# What simulated patients "said": everyday, non-urgent intake answers of different shapes, so the
+# per-turn work that depends on the words (triage, knowledge retrieval) costs what real speech costs.
+TRANSCRIPTS = (
+    "i have had a headache and a sore throat for two days",
+    "my lower back has been aching since i lifted a heavy box on saturday",
+    "i keep getting heartburn after meals especially at night",
+    "my nose is blocked and i have been sneezing all week",
+    "there is an itchy red rash on both of my forearms",
+    "i have had diarrhea since yesterday but i am drinking plenty of water",
+    "my right knee is swollen and it hurts when i climb the stairs",
+    "i feel tired all the time even though i sleep eight hours",
+    "i have a dry cough that gets worse when i lie down",
+    "my ears feel blocked and i cannot hear very well on the left side",
+    "i twisted my ankle playing football and it is bruised",
+    "it burns when i pee and i need to go more often",
+    "i have had a mild fever and aching muscles since tuesday",
+    "my eyes are itchy and watery every morning",
+    "i get headaches at the end of the working day",
+    "about three days now and it is slowly getting better",
+    "no i have not taken anything for it yet",
+    "i am thirty four and i do not take any regular medicines",
+    "i am allergic to penicillin",
+    "it is about a four out of ten",
+    "i have some stomach cramps and feel a bit sick after eating",
+    "my gums bleed when i brush my teeth",
+    "i have a painful lump under my arm that appeared last week",
+    "my shoulder has been stiff since i started working at a desk",
+)
+_PATIENTS = itertools.count()
 TOKEN = re.compile(r"\S+\s*")
 WORD_SAMPLES = 960  # 60 ms at 16 kHz
 CHUNK_INTERVAL_S = 0.005  # 100 ms of audio every 5 ms: 20x real time
@@ -38,8 +68,9 @@ def _rms(frame: bytes) -> float:
 
 
 class SimulatedSTTStream:
-    def __init__(self, final_ms: float) -> None:
+    def __init__(self, final_ms: float, first_transcript: int = 0) -> None:
         self.final_ms = final_ms
+        self._first_transcript = first_transcript
         self._events: asyncio.Queue[TranscriptEvent | None] = asyncio.Queue()
         self._buffer = b""
         self._speaking = False
@@ -68,7 +99,7 @@ class SimulatedSTTStream:
                 asyncio.get_running_loop().call_later(self.final_ms / 1000 - 0.2, self._finalise, self._utterances)
 
     def _finalise(self, number: int) -> None:
-        text = f"i have had a headache and a sore throat for two days number {number}"
+        text = TRANSCRIPTS[(self._first_transcript + number - 1) % len(TRANSCRIPTS)]
         self._events.put_nowait(TranscriptEvent("final", text))
         self._events.put_nowait(TranscriptEvent("utterance_end", text))
 
@@ -89,7 +120,8 @@ class SimulatedSTT:
         return cls(float(config.get("SIMULATED_STT_FINAL_MS", 300.0)))
 
     async def open_stream(self, sample_rate_hz: int = 16000) -> SimulatedSTTStream:
-        return SimulatedSTTStream(self.final_ms)
+        # each patient (one provider per consultation) starts at a different place in the list
+        return SimulatedSTTStream(self.final_ms, first_transcript=next(_PATIENTS) * 7)
 
 
 class SimulatedLLM:

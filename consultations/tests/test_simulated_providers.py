@@ -39,3 +39,28 @@ async def test_tts_first_byte_after_its_latency_and_audio_for_every_word() -> No
         chunks.append((time.monotonic() - started, chunk))
     assert chunks[0][0] == pytest.approx(0.04, abs=0.03)
     assert sum(len(chunk) for _, chunk in chunks) == 3 * 960 * 2
+
+
+def test_no_simulated_patient_utterance_is_an_emergency() -> None:
+    """The load benchmark measures the LLM path; an escalation would skip it."""
+    from consultations.guard import IntakeGuard
+    from consultations.providers.simulated import TRANSCRIPTS
+
+    escalated = [text for text in TRANSCRIPTS if IntakeGuard({}).assess(text).is_emergency]
+    assert escalated == []
+
+
+async def test_simulated_patients_say_different_things() -> None:
+    from consultations.providers.simulated import FRAME_BYTES, SimulatedSTT
+
+    loud, quiet = (b"\x00\x20" * (FRAME_BYTES // 2)), bytes(FRAME_BYTES)
+    first_lines = []
+    for _ in range(3):
+        stream = await SimulatedSTT(final_ms=200).open_stream()
+        for frame in [loud] * 10 + [quiet] * 10:
+            await stream.send_audio(frame)
+        async for event in stream.events():
+            if event.kind == "final":
+                first_lines.append(event.text)
+                break
+    assert len(set(first_lines)) == 3 and all(first_lines)
