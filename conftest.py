@@ -73,7 +73,7 @@ def _close_consultation_writer_connections(django_db_setup: None, django_db_bloc
     """Consultation saves run on their own threads, each holding a persistent connection; close
     them before pytest-django drops the test database (PostgreSQL refuses while they are open)."""
     yield
-    from consultations.consumers import close_writer_connections
+    from consultations.outbox import close_writer_connections
 
     with django_db_blocker.unblock():
         close_writer_connections()

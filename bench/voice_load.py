@@ -559,7 +559,7 @@ def main() -> None:
                 if log.stat().st_size:
                     print(f"--- {log.name} (last lines)", file=sys.stderr)
                     print("\n".join(log.read_text(errors="replace").splitlines()[-15:]), file=sys.stderr)
-            if database_url:
+            if database_url and not os.environ.get("KEEPDB"):
                 drop_scratch_database(args.database_url, database_url)
     report = summarise(results, args.sessions, cpu, args.workers)
     report["client_cpu_percent_of_one_core"] = round(client_cpu, 1)

@@ -10,53 +10,30 @@ import asyncio
 import contextlib
 import json
 import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import close_old_connections
 from django.http import Http404
 from django.urls import reverse
 
 from accounts import access
-from consultations import intake, services, tasks
+from consultations import intake, services
 from consultations.guard import IntakeGuard
 from consultations.models import Consultation, Turn
+from consultations.outbox import OUTBOX
 from consultations.pipeline.session import VoicePipeline
 from consultations.providers.base import ChatMessage
 from consultations.providers.embedded_llm import IntakeLLM
 from consultations.providers.registry import load_providers
+from knowledge import services as knowledge
 
 logger = logging.getLogger(__name__)
-
-# Saving turns has its own threads: Channels runs every consumer's other database work (signing the
-# socket in, loading the consultation) on one shared thread, and under load new connections would
-# wait there behind other patients' turns until Daphne gave up on their handshake.
-WRITER_THREAD_COUNT = 2
-_WRITER_THREADS = ThreadPoolExecutor(max_workers=WRITER_THREAD_COUNT, thread_name_prefix="consultation-writes")
-
-
-def close_writer_connections(timeout_s: float = 5.0) -> None:
-    """Close the writer threads' database connections (test teardown drops the database after this).
-
-    A barrier makes every writer thread take one of the calls, so each closes its own connection.
-    """
-    barrier = threading.Barrier(WRITER_THREAD_COUNT, timeout=timeout_s)
-
-    def close() -> None:
-        with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait()
-        connections.close_all()
-
-    for future in [_WRITER_THREADS.submit(close) for _ in range(WRITER_THREAD_COUNT)]:
-        future.result(timeout=timeout_s * 2)
-
 
 MAX_AUDIO_FRAME_BYTES = 64 * 1024
 MAX_TEXT_FRAME_BYTES = 16 * 1024
@@ -64,6 +41,8 @@ MAX_TYPED_CHARS = 2000
 SAMPLE_RATE_IN_HZ = 16000
 CLOSE_NOT_FOUND = 4404
 SOURCES_TIMEOUT_S = 0.25
+LINKS_TIMEOUT_S = 5.0
+SEARCHES_KEPT = 8
 WRITE_DRAIN_TIMEOUT_S = 10.0
 
 
@@ -79,6 +58,8 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             return
         self.consultation = consultation
         self.writes: asyncio.Queue[Any] = asyncio.Queue()
+        self.follow_ups: set[asyncio.Task[None]] = set()
+        self.searches: dict[str, asyncio.Future[list[Any]]] = {}
         self.writer = asyncio.create_task(self._write_loop())
         history, resumed = await self._history()
         self.guard = IntakeGuard(consultation.intake_state)
@@ -131,9 +112,15 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             await self.pipeline.close()
         writer = getattr(self, "writer", None)
         if writer is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.writes.join(), WRITE_DRAIN_TIMEOUT_S)
+            await self._drain_writes()
             writer.cancel()
+
+    async def _drain_writes(self) -> None:
+        """Wait, within a bound, for every pending save: assessments still fetching links, then the queue."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WRITE_DRAIN_TIMEOUT_S):
+                await asyncio.gather(*self.follow_ups, return_exceptions=True)
+                await self.writes.join()
 
     # ------------------------------------------------------------------ incoming frames
 
@@ -198,8 +185,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         if self.pipeline is not None:
             await self.pipeline.close()
             self.pipeline = None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.writes.join(), WRITE_DRAIN_TIMEOUT_S)
+        await self._drain_writes()
         await self._finish()
         summary_url = reverse("consultations:summary", args=[self.consultation.pk])
         await self.send_event({"type": "ended", "summary_url": summary_url})
@@ -210,20 +196,54 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     async def send_event(self, event: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(event))
         if event.get("type") == "triage":
-            self.writes.put_nowait(("assessment", event))
+            task = asyncio.create_task(self._follow_up_assessment(event))
+            self.follow_ups.add(task)
+            task.add_done_callback(self.follow_ups.discard)
 
-    def _links_for(self, query: str) -> list[dict[str, str]]:
-        """Read-more links, looked up again only when what the patient described has changed."""
-        cached = getattr(self, "_read_more_cache", None)
-        if cached is None or cached[0] != query:
-            cached = self._read_more_cache = (query, _read_more_links(query))
-        return cached[1]
+    async def _follow_up_assessment(self, event: dict[str, Any]) -> None:
+        """Read-more links for what the patient has described, then the assessment goes to be saved."""
+        described = self._described()
+        links: list[dict[str, str]] = []
+        if described:
+            try:
+                async with asyncio.timeout(LINKS_TIMEOUT_S):
+                    links = knowledge.links_to(await asyncio.shield(self._library_search(described)))
+            except TimeoutError:
+                logger.warning("read-more links were slow; assessment saved without them")
+        self.writes.put_nowait(("assessment", {**event, "read_more": links}))
+        if links:
+            await self.send_event({"type": "read_more", "turn": event.get("turn"), "links": links})
 
-    def _read_more_query(self) -> str:
-        """What the patient has described so far, for MedlinePlus "Read more" links."""
+    def _described(self) -> str:
+        """What the patient has described so far (present symptoms, as the intake engine names them)."""
         latest = self.guard.latest
         present = [symptom.label for symptom in latest.symptoms if symptom.present] if latest else []
         return " ".join(present[:4])
+
+    def _library_search(self, query: str) -> asyncio.Future[list[Any]]:
+        """One health-library search per distinct query in a consultation.
+
+        A turn's LLM sources and its read-more links share one search, and the follow-up answers that
+        add no new symptom ("about three days", "no allergies") search nothing at all.
+        """
+        if query not in self.searches:
+            if len(self.searches) >= SEARCHES_KEPT:
+                self.searches.pop(next(iter(self.searches)))
+            self.searches[query] = asyncio.ensure_future(_search_library(query))
+        return self.searches[query]
+
+    async def _sources_for_prompt(self, text: str) -> list[dict]:
+        """Numbered MedlinePlus passages the LLM may cite: best-effort, never a failure, never a wait.
+
+        Retrieval sits on the critical path of the turn, so a slow search is not waited for.
+        """
+        try:
+            async with asyncio.timeout(SOURCES_TIMEOUT_S):
+                query = grounding_query(self._described(), text)
+                return knowledge.prompt_sources(await asyncio.shield(self._library_search(query)))
+        except TimeoutError:
+            logger.warning("knowledge retrieval was slow; answering without sources")
+            return []
 
     async def send_audio(self, pcm16: bytes) -> None:
         await self.send(bytes_data=pcm16)
@@ -237,59 +257,29 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------------ persistence (off the audio path)
 
     async def _write_loop(self) -> None:
-        """Saves in order; whatever queued up meanwhile goes in one hop to the database thread.
-
-        Every hop costs a thread switch and a connection health check; under load, turns and
-        assessments arrive in bursts, and one hop per burst keeps that work off the event loop.
-        """
+        """Hands saves over in order; whatever queued up meanwhile goes in one event list."""
         while True:
             batch = [await self.writes.get()]
             while not self.writes.empty():
                 batch.append(self.writes.get_nowait())
             try:
-                await self._write_batch(batch)
+                await OUTBOX.send(self.consultation.pk, self._events_to_save(batch))
+            except Exception:
+                logger.exception("could not hand over consultation %s's saves", self.consultation.pk)
             finally:
                 for _ in batch:
                     self.writes.task_done()
 
-    async def _write_batch(self, batch: list[tuple[str, Any]]) -> None:
-        await sync_to_async(self._save, thread_sensitive=False, executor=_WRITER_THREADS)(batch)
-
-    def _save(self, batch: list[tuple[str, Any]]) -> None:
-        """Hand the batch to the save task (a worker process when a broker is configured).
-
-        Turns go first, on their own: an assessment may first look up read-more links, and a patient
-        who reconnects meanwhile must find every turn already saved.
-        """
-        close_old_connections()  # as Channels' database_sync_to_async does around each call
-        try:
-            turns = [{"kind": "turn", "sides": [asdict(s) for s in _turn_sides(p)]} for k, p in batch if k == "turn"]
-            assessments = [self._assessment_to_save(payload) for kind, payload in batch if kind == "assessment"]
-            for events in (turns, assessments):
-                if events:
-                    self._queue_saves(events)
-        finally:
-            close_old_connections()
-
-    def _queue_saves(self, events: list[dict[str, Any]]) -> None:
-        if tasks.save_session_events.app.conf.task_always_eager:  # embedded: no broker, no message; save here
-            services.save_session_events(self.consultation.pk, events)
-            return
-        try:
-            tasks.save_session_events.delay(self.consultation.pk, events)
-        except Exception:  # the broker is down: save here rather than lose what the patient said
-            logger.exception("could not queue consultation %s's saves; saving them here", self.consultation.pk)
-            services.save_session_events(self.consultation.pk, events)
+    def _events_to_save(self, batch: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+        """Turns first: a patient who reconnects must find every turn saved."""
+        turns = [{"kind": "turn", "sides": [asdict(s) for s in _turn_sides(p)]} for k, p in batch if k == "turn"]
+        return turns + [self._assessment_to_save(payload) for kind, payload in batch if kind == "assessment"]
 
     def _assessment_to_save(self, payload: dict[str, Any]) -> dict[str, Any]:
-        links = self._links_for(self._read_more_query())
-        if links:
-            async_to_sync(self.send_event)({"type": "read_more", "turn": payload.get("turn"), "links": links})
         return {
             "kind": "assessment",
-            **{key: payload.get(key) for key in ("level", "turn", "red_flags", "reasons", "advice")},
+            **{key: payload.get(key) for key in ("level", "turn", "red_flags", "reasons", "advice", "read_more")},
             "intake_state": self._interview_state().to_dict(),
-            "read_more": links,
         }
 
     @database_sync_to_async
@@ -333,7 +323,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             sink=self,
             history=history,
             system_prompt=intake.system_prompt() if grounded else "",
-            sources_for=_sources_for_prompt if grounded else None,
+            sources_for=self._sources_for_prompt if grounded else None,
         )
         await pipeline.start()
         return pipeline
@@ -343,41 +333,35 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         return getattr(getattr(self, "llm", None), "state", None) or self.guard.state
 
 
-async def _sources_for_prompt(text: str) -> list[dict]:
-    """Numbered MedlinePlus passages the LLM may cite: best-effort, never a failure, never a wait.
+QUESTION_OPENERS = frozenset(
+    "what whats how why when where which who can could should shall is are am does do did will would may might".split()
+)
 
-    Retrieval sits on the critical path of the turn, so it runs in the thread pool (not the single
-    thread that serialises consumers' other database work) and is dropped if it is slow.
-    """
+
+def grounding_query(described: str, text: str) -> str:
+    """What to look up in the health library for the LLM: the symptoms described so far, plus the
+    patient's own words when they ask something (or have described nothing yet)."""
+    words = text.lower().split()
+    asks = text.rstrip().endswith("?") or bool(words and words[0].strip(",.") in QUESTION_OPENERS)
+    if described and not asks:
+        return described
+    return f"{described} {text}".strip()
+
+
+async def _search_library(query: str) -> list[Any]:
+    """Best-effort: a missing or failing library never breaks a consultation."""
     try:
-        async with asyncio.timeout(SOURCES_TIMEOUT_S):  # wait_for (3.11) would swallow a barge-in here
-            return await _retrieve_sources(text)
+        return await _search_in_thread(query)
     except Exception:
-        logger.warning("knowledge retrieval failed or was slow; answering without sources", exc_info=True)
+        logger.warning("health library search failed", exc_info=True)
         return []
 
 
 @sync_to_async(thread_sensitive=False)
-def _retrieve_sources(text: str) -> list[dict]:
-    from django.db import close_old_connections
-
-    from knowledge.services import sources_for_prompt
-
+def _search_in_thread(query: str) -> list[Any]:
+    # not the thread that serialises consumers' other database work: this is on a turn's critical path
     close_old_connections()
-    return sources_for_prompt(text, k=3)
-
-
-def _read_more_links(query: str) -> list[dict[str, str]]:
-    """MedlinePlus topics for the advice (best-effort: a missing library never breaks a consultation)."""
-    if not query.strip():
-        return []
-    from knowledge.services import read_more_links
-
-    try:
-        return read_more_links(query, k=3)
-    except Exception:
-        logger.warning("read-more links unavailable", exc_info=True)
-        return []
+    return knowledge.search(query, k=3)
 
 
 def _start_failure(exc: Exception) -> str:

@@ -207,6 +207,12 @@ def save_summary(
     consultation.save(update_fields=["summary", "summary_text", "intake_state", "chief_complaint"])
 
 
+def save_voice_events(batch: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> None:
+    """``save_session_events`` for several consultations, in order (one web process's outbox flush)."""
+    for consultation_id, events in batch:
+        save_session_events(consultation_id, events)
+
+
 def save_session_events(consultation_id: int, events: Sequence[Mapping[str, Any]]) -> None:
     """Persist what a voice session reported, in order; one event that cannot be saved loses no other.
 

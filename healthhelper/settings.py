@@ -148,7 +148,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Voice consultations' turns and assessments are saved by their own worker (Procfile ``voice_writes``:
 # one process, lower CPU priority than the web process, never stuck behind a report's OCR).
 VOICE_WRITES_QUEUE = "voice_writes"
-CELERY_TASK_ROUTES = {"consultations.tasks.save_session_events": {"queue": VOICE_WRITES_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "consultations.tasks.save_voice_events": {"queue": VOICE_WRITES_QUEUE},
+    "consultations.tasks.save_session_events": {"queue": VOICE_WRITES_QUEUE},
+}
 # Redelivery of an unacked task after a worker dies; long enough for the slowest OCR job.
 # The sweep that redelivers them runs every CELERY_UNACKED_RESTORE_INTERVAL_S seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -158,7 +158,11 @@ def _query_text(text_or_terms: str | Iterable[str]) -> str:
 
 def read_more_links(text_or_terms: str | Iterable[str], k: int = 3) -> list[dict[str, str]]:
     """MedlinePlus topics matching some advice text or terms, as [{"title", "url"}], best first."""
-    passages = get_retriever().search(_query_text(text_or_terms), k=k)
+    return links_to(get_retriever().search(_query_text(text_or_terms), k=k))
+
+
+def links_to(passages: Iterable[Passage]) -> list[dict[str, str]]:
+    """The topics of some passages as read-more links, one per page, in order."""
     return list({p.url: {"title": p.title, "url": p.url} for p in passages if p.url}.values())
 
 
@@ -176,7 +180,17 @@ def topic_link_for_lab(analyte_name: str, flag: str | None = None) -> dict[str, 
 
 def sources_for_prompt(query: str, k: int = 3) -> list[dict[str, object]]:
     """Numbered passages for an LLM prompt; the reply may cite them as [1], [2] ..."""
-    return [_numbered(number, passage) for number, passage in enumerate(get_retriever().search(query, k=k), 1)]
+    return prompt_sources(get_retriever().search(query, k=k))
+
+
+def search(query: str, k: int = 3) -> list[Passage]:
+    """The best passages for a query, one per topic (the configured retriever)."""
+    return get_retriever().search(query, k=k)
+
+
+def prompt_sources(passages: Iterable[Passage]) -> list[dict[str, object]]:
+    """Passages numbered for an LLM prompt; the reply may cite them as [1], [2] ..."""
+    return [_numbered(number, passage) for number, passage in enumerate(passages, 1)]
 
 
 def _numbered(number: int, passage: Passage) -> dict[str, object]:

@@ -367,8 +367,8 @@ def test_procfile_voice_writes_worker_takes_only_the_voice_queue_at_lower_priori
     assert command[:3] == ["nice", "-n", "10"]
     assert command[3:7] == ["celery", "-A", "healthhelper", "worker"]
     assert command[command.index("-Q") + 1] == settings.VOICE_WRITES_QUEUE
-    route = settings.CELERY_TASK_ROUTES["consultations.tasks.save_session_events"]
-    assert route == {"queue": settings.VOICE_WRITES_QUEUE}
+    for task in ("save_voice_events", "save_session_events"):
+        assert settings.CELERY_TASK_ROUTES[f"consultations.tasks.{task}"] == {"queue": settings.VOICE_WRITES_QUEUE}
 
 
 def test_procfile_lists_web_first() -> None:

@@ -236,7 +236,7 @@ async def test_turns_are_saved_in_the_web_process_when_the_task_queue_is_down(
     def broker_down(*args: Any, **kwargs: Any) -> None:
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.save_session_events, "delay", broker_down)
+    monkeypatch.setattr(tasks.save_voice_events, "delay", broker_down)
     socket = await open_socket(cast.patient, consultation.pk)
     await events_until(socket, "ready")
     await say(socket, "I've had a dry cough for a week")
@@ -257,3 +257,60 @@ async def test_typing_during_the_greeting_interrupts_it_at_once(
     events = await events_until(socket, "interrupted")
     assert events[-1]["turn"] == 0
     assert not any(e["type"] == "audio_end" and e.get("turn") == 0 for e in events)
+
+
+class RecordingLLM:
+    """A grounded LLM that answers at once and remembers the sources it was given."""
+
+    requests: list[Any] = []
+
+    @classmethod
+    def from_config(cls, config: Any) -> RecordingLLM:
+        return cls()
+
+    async def stream_reply(self, request: Any) -> AsyncIterator[str]:
+        RecordingLLM.requests.append(request)
+        yield "Thank you."
+
+
+@pytest.fixture
+def library_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Health-library searches, answered with one fixed MedlinePlus passage."""
+    from knowledge import services
+    from knowledge.retrieval import Passage
+
+    searched: list[str] = []
+
+    def search(query: str, k: int = 3) -> list[Passage]:
+        searched.append(query)
+        return [Passage("Sore throats are often viral.", "Sore Throat", "https://medlineplus.gov/sorethroat.html", 1.0)]
+
+    monkeypatch.setattr(services, "search", search)
+    return searched
+
+
+async def test_a_follow_up_answer_with_nothing_new_searches_the_library_no_more(
+    open_socket: Open, cast: Cast, consultation: Consultation, library_searches: list[str], settings: Any
+) -> None:
+    settings.VOICE_PROVIDERS = {**settings.VOICE_PROVIDERS, "LLM_PROVIDER": f"{__name__}.RecordingLLM"}
+    RecordingLLM.requests = []
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    first = await say(socket, "I have a cough and a sore throat")
+    second = await say(socket, "for about three days now", turn=2)
+    await socket.disconnect()
+    assert len(library_searches) == 1 and "sore throat" in library_searches[0].lower()
+    assert [request.sources[0]["title"] for request in RecordingLLM.requests] == ["Sore Throat", "Sore Throat"]
+    assert all(any(e["type"] == "read_more" for e in events) for events in (first, second))
+
+
+async def test_a_question_is_looked_up_in_the_patients_own_words(
+    open_socket: Open, cast: Cast, consultation: Consultation, library_searches: list[str], settings: Any
+) -> None:
+    settings.VOICE_PROVIDERS = {**settings.VOICE_PROVIDERS, "LLM_PROVIDER": f"{__name__}.RecordingLLM"}
+    socket = await open_socket(cast.patient, consultation.pk)
+    await events_until(socket, "ready")
+    await say(socket, "I have a sore throat")
+    await say(socket, "can I take ibuprofen for it", turn=2)
+    await socket.disconnect()
+    assert any("ibuprofen" in query for query in library_searches)

@@ -100,3 +100,21 @@ def test_the_chief_complaint_is_the_first_one_heard(cast: Cast) -> None:
     _assess(consultation, "consultation", "headache")
     consultation.refresh_from_db()
     assert consultation.chief_complaint == "cough"
+
+
+def test_grounding_query_is_the_described_symptoms_for_an_answer() -> None:
+    from consultations.consumers import grounding_query
+
+    assert grounding_query("Cough Sore throat", "about three days now") == "Cough Sore throat"
+
+
+def test_grounding_query_adds_the_patients_words_to_a_question() -> None:
+    from consultations.consumers import grounding_query
+
+    assert grounding_query("Headache", "Can I take ibuprofen?") == "Headache Can I take ibuprofen?"
+
+
+def test_grounding_query_is_the_patients_words_when_nothing_is_described_yet() -> None:
+    from consultations.consumers import grounding_query
+
+    assert grounding_query("", "what does a high HbA1c mean") == "what does a high HbA1c mean"

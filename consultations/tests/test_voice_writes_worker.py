@@ -53,7 +53,7 @@ def test_the_voice_writes_worker_saves_an_exchange_and_its_assessment(cast: Cast
         ],
     }
     assessment = {"kind": "assessment", "level": "consultation", "turn": 1, "intake_state": {}, "advice": "Rest."}
-    tasks.save_session_events.delay(consultation.pk, [assessment, turn])
+    tasks.save_voice_events.delay([(consultation.pk, [assessment, turn])])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < 2:
         time.sleep(0.2)
