@@ -70,13 +70,19 @@ def clinician_client(cast: Cast) -> Client:
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_consultation_writer_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Consultation saves run on their own threads, each holding a persistent connection; close
-    them before pytest-django drops the test database (PostgreSQL refuses while they are open)."""
+    """Consultation saves, library searches and Channels' database calls run on their own threads,
+    each holding a persistent connection; close them before pytest-django drops the test database
+    (PostgreSQL refuses while they are open)."""
     yield
-    from consultations.outbox import close_writer_connections
+    from asgiref.sync import SyncToAsync
+
+    from consultations.consumers import close_library_connections
+    from consultations.outbox import close_thread_connections, close_writer_connections
 
     with django_db_blocker.unblock():
         close_writer_connections()
+        close_library_connections()
+        close_thread_connections(SyncToAsync.single_thread_executor, 1)  # Channels' database_sync_to_async
 
 
 @pytest.fixture(autouse=True)

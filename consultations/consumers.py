@@ -10,6 +10,8 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Awaitable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from typing import Any
 
@@ -26,7 +28,7 @@ from accounts import access
 from consultations import intake, services
 from consultations.guard import IntakeGuard
 from consultations.models import Consultation, Turn
-from consultations.outbox import OUTBOX
+from consultations.outbox import OUTBOX, close_thread_connections
 from consultations.pipeline.session import VoicePipeline
 from consultations.providers.base import ChatMessage
 from consultations.providers.embedded_llm import IntakeLLM
@@ -41,6 +43,10 @@ MAX_TYPED_CHARS = 2000
 SAMPLE_RATE_IN_HZ = 16000
 CLOSE_NOT_FOUND = 4404
 SOURCES_TIMEOUT_S = 0.25
+# Searches have their own threads, not the one that serialises consumers' other database work:
+# a search is on a turn's critical path.
+LIBRARY_THREAD_COUNT = 4
+_LIBRARY_THREADS = ThreadPoolExecutor(max_workers=LIBRARY_THREAD_COUNT, thread_name_prefix="library-search")
 LINKS_TIMEOUT_S = 5.0
 SEARCHES_KEPT = 8
 WRITE_DRAIN_TIMEOUT_S = 10.0
@@ -357,11 +363,18 @@ async def _search_library(query: str) -> list[Any]:
         return []
 
 
-@sync_to_async(thread_sensitive=False)
-def _search_in_thread(query: str) -> list[Any]:
-    # not the thread that serialises consumers' other database work: this is on a turn's critical path
-    close_old_connections()
+def _search_in_thread(query: str) -> Awaitable[list[Any]]:
+    return sync_to_async(_search, thread_sensitive=False, executor=_LIBRARY_THREADS)(query)
+
+
+def _search(query: str) -> list[Any]:
+    close_old_connections()  # as Channels' database_sync_to_async does around each call
     return knowledge.search(query, k=3)
+
+
+def close_library_connections() -> None:
+    """Close the library-search threads' database connections (before a test database is dropped)."""
+    close_thread_connections(_LIBRARY_THREADS, LIBRARY_THREAD_COUNT)
 
 
 def _start_failure(exc: Exception) -> str:

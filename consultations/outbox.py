@@ -84,18 +84,23 @@ def publish(batch: Batch) -> None:
 
 
 def close_writer_connections(timeout_s: float = 5.0) -> None:
-    """Close the writer threads' database connections (test teardown drops the database after this).
+    """Close the writer threads' database connections (test teardown drops the database after this)."""
+    close_thread_connections(_WRITER_THREADS, WRITER_THREAD_COUNT, timeout_s)
 
-    A barrier makes every writer thread take one of the calls, so each closes its own connection.
+
+def close_thread_connections(executor: ThreadPoolExecutor, thread_count: int, timeout_s: float = 5.0) -> None:
+    """Close the database connection of each of an executor's threads.
+
+    A barrier makes every thread take one of the calls, so each closes its own connection.
     """
-    barrier = threading.Barrier(WRITER_THREAD_COUNT, timeout=timeout_s)
+    barrier = threading.Barrier(thread_count, timeout=timeout_s)
 
     def close() -> None:
         with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait()
         connections.close_all()
 
-    for future in [_WRITER_THREADS.submit(close) for _ in range(WRITER_THREAD_COUNT)]:
+    for future in [executor.submit(close) for _ in range(thread_count)]:
         future.result(timeout=timeout_s * 2)
 
 
