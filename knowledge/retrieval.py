@@ -13,6 +13,7 @@ syntax all come back as a (possibly empty) list.
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,6 +48,10 @@ class Passage:
 class Retriever(Protocol):
     def search(self, query: str, k: int = 5) -> list[Passage]: ...
 
+    def cache_key(self) -> Hashable:
+        """Changes whenever the same query could give different passages (another library version)."""
+        ...
+
 
 def _clamp_k(k: int) -> int:
     return max(0, min(int(k), MAX_K))
@@ -60,6 +65,12 @@ class DatabaseRetriever:
         connection = connections[using]
         if not search_index.is_supported(connection):
             raise ImproperlyConfigured(f"knowledge search needs SQLite or PostgreSQL, not {connection.vendor}")
+
+    def cache_key(self) -> Hashable:
+        from knowledge.models import KnowledgeVersion
+
+        active = KnowledgeVersion.objects.using(self.using).filter(active=True)
+        return ("database", self.using, active.values_list("pk", "loaded_at").first())
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         k = _clamp_k(k)
@@ -128,6 +139,9 @@ class BedrockKnowledgeBaseRetriever:
     def __init__(self, knowledge_base_id: str, client: Any = None, region: str | None = None) -> None:
         self.knowledge_base_id = knowledge_base_id
         self.client = client or _bedrock_agent_runtime(region)
+
+    def cache_key(self) -> Hashable:
+        return ("bedrock", self.knowledge_base_id)
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         text = " ".join((query or "")[:MAX_QUERY_CHARS].split())

@@ -11,8 +11,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,9 +185,52 @@ def sources_for_prompt(query: str, k: int = 3) -> list[dict[str, object]]:
     return prompt_sources(get_retriever().search(query, k=k))
 
 
+SEARCH_CACHE_TTL_S = 300.0
+SEARCH_CACHE_ENTRIES = 1024
+
+
+class SearchCache:
+    """Recent searches, per process, by (library version, query, k); thread-safe, bounded, expiring."""
+
+    def __init__(self, entries: int = SEARCH_CACHE_ENTRIES, ttl_s: float = SEARCH_CACHE_TTL_S) -> None:
+        self.entries, self.ttl_s = entries, ttl_s
+        self._found: OrderedDict[Hashable, tuple[float, list[Passage]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> list[Passage] | None:
+        with self._lock:
+            hit = self._found.get(key)
+            if hit is None or time.monotonic() - hit[0] > self.ttl_s:
+                return None
+            self._found.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: Hashable, passages: list[Passage]) -> None:
+        with self._lock:
+            self._found[key] = (time.monotonic(), passages)
+            self._found.move_to_end(key)
+            while len(self._found) > self.entries:
+                self._found.popitem(last=False)
+
+
+_RECENT_SEARCHES = SearchCache()
+
+
 def search(query: str, k: int = 3) -> list[Passage]:
-    """The best passages for a query, one per topic (the configured retriever)."""
-    return get_retriever().search(query, k=k)
+    """The best passages for a query, one per topic (the configured retriever).
+
+    Recent answers are reused: a voice turn looks up the symptoms the patient has described, a
+    small vocabulary that many consultations share ("Cough Sore throat"), and with a remote
+    knowledge base a repeat costs a network round trip. Another library version is another key.
+    """
+    retriever = get_retriever()
+    key = (retriever.cache_key(), query, k)
+    found = _RECENT_SEARCHES.get(key)
+    if found is None:
+        found = retriever.search(query, k=k)
+        if found:  # nothing found may be a failure that passed (a remote base): ask again next time
+            _RECENT_SEARCHES.put(key, found)
+    return list(found)
 
 
 def prompt_sources(passages: Iterable[Passage]) -> list[dict[str, object]]:

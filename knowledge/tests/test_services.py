@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from knowledge import services
 from knowledge.models import MEDLINEPLUS_ATTRIBUTION
-from knowledge.services import LoadResult, read_more_links, sources_for_prompt, topic_link_for_lab
+from knowledge.retrieval import Passage
+from knowledge.services import LoadResult, load_corpus, read_more_links, sources_for_prompt, topic_link_for_lab
 
 pytestmark = pytest.mark.django_db
 
@@ -50,3 +54,64 @@ def test_prompt_sources_are_numbered_and_attributed(loaded: LoadResult) -> None:
 
 def test_prompt_sources_for_an_empty_question_are_empty(loaded: LoadResult) -> None:
     assert sources_for_prompt("") == []
+
+
+class CountingRetriever:
+    def __init__(self, version: str = "v1", passages: int = 1) -> None:
+        self.version, self.passages, self.searches = version, passages, 0
+
+    def cache_key(self) -> str:
+        return self.version
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        self.searches += 1
+        return [Passage(f"about {query}", query.title(), "https://medlineplus.gov/x.html", 1.0)] * self.passages
+
+
+@pytest.fixture
+def retriever(monkeypatch: pytest.MonkeyPatch) -> CountingRetriever:
+    counting = CountingRetriever()
+    monkeypatch.setattr(services, "get_retriever", lambda: counting)
+    monkeypatch.setattr(services, "_RECENT_SEARCHES", services.SearchCache(entries=2, ttl_s=60))
+    return counting
+
+
+def test_a_repeated_search_is_answered_from_the_cache(retriever: CountingRetriever) -> None:
+    first = services.search("Cough Sore throat")
+    assert services.search("Cough Sore throat") == first and retriever.searches == 1
+
+
+def test_another_library_version_searches_again(retriever: CountingRetriever) -> None:
+    services.search("Cough")
+    retriever.version = "v2"
+    services.search("Cough")
+    assert retriever.searches == 2
+
+
+def test_an_empty_answer_is_not_kept(retriever: CountingRetriever) -> None:
+    retriever.passages = 0
+    services.search("Cough")
+    services.search("Cough")
+    assert retriever.searches == 2
+
+
+def test_the_cache_keeps_only_its_newest_entries(retriever: CountingRetriever) -> None:
+    for query in ("Cough", "Fever", "Rash", "Cough"):
+        services.search(query)
+    assert retriever.searches == 4
+
+
+def test_a_cached_search_expires(monkeypatch: pytest.MonkeyPatch, retriever: CountingRetriever) -> None:
+    cache = services.SearchCache(ttl_s=0.0)
+    monkeypatch.setattr(services, "_RECENT_SEARCHES", cache)
+    services.search("Cough")
+    services.search("Cough")
+    assert retriever.searches == 2
+
+
+def test_loading_a_new_library_changes_the_database_cache_key(corpus_slice: Path, db: None) -> None:
+    from knowledge.retrieval import DatabaseRetriever
+
+    before = DatabaseRetriever().cache_key()
+    load_corpus(corpus_slice)
+    assert DatabaseRetriever().cache_key() != before
