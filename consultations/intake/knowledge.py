@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +140,27 @@ class Knowledge:
     @property
     def rules(self) -> tuple[Rule, ...]:
         return self.red_flags + self.triage_rules
+
+    @cached_property
+    def rules_with_triggers(self) -> tuple[tuple[Rule, frozenset[str] | None], ...]:
+        """Each rule with the concepts one of which it needs (``triggers``), so most rules are skipped at once."""
+        return tuple((rule, triggers(rule.when)) for rule in self.rules)
+
+
+def triggers(expr: Expr) -> frozenset[str] | None:
+    """Concepts at least one of which must be in the evidence for ``expr`` to hold; None when it can
+    hold without any (a 'none' clause, an empty 'all')."""
+    if isinstance(expr, str):
+        return frozenset({expr})
+    if "all" in expr:
+        needed = [found for part in expr["all"] if (found := triggers(part)) is not None]
+        return min(needed, key=len) if needed else None
+    if "none" in expr or expr.get("at_least", 1) < 1:
+        return None
+    options = [triggers(part) for part in expr.get("any") or expr["of"]]
+    if not options or any(found is None for found in options):
+        return None
+    return frozenset().union(*options)  # type: ignore[arg-type]
 
 
 def _load(name: str) -> dict[str, Any]:

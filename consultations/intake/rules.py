@@ -158,7 +158,11 @@ def _flatten(parts: Sequence[list[str] | None]) -> list[str]:
 
 
 def fired_rules(evidence: dict[str, str], kb: Knowledge) -> list[Fired]:
-    fired = [Fired(rule, words) for rule in kb.rules if (words := holds(rule.when, evidence)) is not None]
+    fired = [
+        Fired(rule, words)
+        for rule, needs in kb.rules_with_triggers
+        if (needs is None or not needs.isdisjoint(evidence)) and (words := holds(rule.when, evidence)) is not None
+    ]
     return sorted(fired, key=lambda f: -level_rank(f.rule.level))
 
 

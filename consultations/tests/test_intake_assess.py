@@ -71,3 +71,18 @@ def test_suicidal_intent_is_a_crisis_with_crisis_lines():
     assessment = assess("I want to end my life, I have the pills ready.")
     assert assessment.triage_level == "emergency_ambulance" and assessment.crisis
     assert "116 123" in assessment.advice and "988" in assessment.advice
+
+
+def test_a_rule_needs_one_of_its_concepts_before_it_is_checked() -> None:
+    from consultations.intake.knowledge import triggers
+
+    rule = {"all": ["chest_pain", {"any": ["breathless", "sweating"]}, {"none": ["trauma"]}]}
+    assert triggers(rule) == frozenset({"chest_pain"})
+    assert triggers({"of": ["fever", {"all": ["rash", "neck_stiffness"]}], "at_least": 1}) == {"fever", "rash"}
+
+
+def test_a_rule_that_can_hold_on_no_evidence_is_always_checked() -> None:
+    from consultations.intake.knowledge import triggers
+
+    assert triggers({"none": ["fever"]}) is None
+    assert triggers({"any": ["fever", {"none": ["cough"]}]}) is None
