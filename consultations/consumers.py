@@ -238,6 +238,19 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             self.searches[query] = asyncio.ensure_future(_search_library(query))
         return self.searches[query]
 
+    def _prefetch_sources(self, partial: str) -> None:
+        """While the patient is still talking, start the library search their words so far point to
+        (LiveKit's preemptive generation, for retrieval): the end of the utterance usually finds it done.
+
+        Only when the words so far name a symptom and ask nothing: that query (the symptom labels) is
+        what the finished utterance will most likely look up; a half-sentence is not worth searching.
+        """
+        assessment = intake.assess(partial, self.guard.state)  # pure: the interview state is untouched
+        described = " ".join([s.label for s in assessment.symptoms if s.present][:4])
+        query = grounding_query(described, partial)
+        if described and query == described:
+            self._library_search(query)
+
     async def _sources_for_prompt(self, text: str) -> list[dict]:
         """Numbered MedlinePlus passages the LLM may cite: best-effort, never a failure, never a wait.
 
@@ -330,6 +343,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             history=history,
             system_prompt=intake.system_prompt() if grounded else "",
             sources_for=self._sources_for_prompt if grounded else None,
+            prefetch=self._prefetch_sources if grounded else None,
         )
         await pipeline.start()
         return pipeline

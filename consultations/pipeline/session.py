@@ -56,6 +56,7 @@ CANT_SPEAK = "Sorry, I can't speak right now; my replies will appear as text."
 TROUBLE = "Sorry, I'm having trouble right now. Please try again in a moment."
 
 SourcesFor = Callable[[str], Awaitable[list[dict]]]
+Prefetch = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class VoicePipeline:
         history: Sequence[ChatMessage] = (),
         system_prompt: str = "",
         sources_for: SourcesFor | None = None,
+        prefetch: Prefetch | None = None,
         config: PipelineConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -120,6 +122,7 @@ class VoicePipeline:
         self.history: list[ChatMessage] = list(history)
         self.system_prompt = system_prompt
         self._sources_for = sources_for
+        self._prefetch = prefetch
         self.config = config or PipelineConfig()
         self._clock = clock
         self.sample_rate_out_hz = tts.sample_rate_hz
@@ -244,9 +247,11 @@ class VoicePipeline:
         elif event.kind == "interim" and event.text:
             await self._barge_in()
             await self._sink.send_event({"type": "transcript", "text": self._heard(event.text), "final": False})
+            self._warm(self._heard(event.text))
         elif event.kind == "final" and event.text:
             self._finals.append(event.text)
             await self._sink.send_event({"type": "transcript", "text": self._heard(), "final": False})
+            self._warm(self._heard())
         elif event.kind == "utterance_end":
             text = (event.text or self._heard()).strip()
             self._finals = []
@@ -255,6 +260,14 @@ class VoicePipeline:
 
     def _heard(self, interim: str = "") -> str:
         return " ".join([*self._finals, interim]).strip()
+
+    def _warm(self, partial: str) -> None:
+        """Let the sink start what the answer will need (a library search) while the patient talks."""
+        if self._prefetch is not None:
+            try:
+                self._prefetch(partial)
+            except Exception:
+                log.warning("prefetch failed", exc_info=True)
 
     async def _utterance(self, text: str) -> None:
         if self._closed:

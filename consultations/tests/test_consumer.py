@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -314,3 +315,29 @@ async def test_a_question_is_looked_up_in_the_patients_own_words(
     await say(socket, "can I take ibuprofen for it", turn=2)
     await socket.disconnect()
     assert any("ibuprofen" in query for query in library_searches)
+
+
+async def test_a_symptom_heard_mid_sentence_is_looked_up_before_the_sentence_ends(
+    library_searches: list[str],
+) -> None:
+    from consultations.consumers import ConsultationConsumer
+    from consultations.guard import IntakeGuard
+
+    consumer = ConsultationConsumer()
+    consumer.guard, consumer.searches = IntakeGuard(), {}
+    consumer._prefetch_sources("I've had a sore throat since")
+    await asyncio.gather(*consumer.searches.values())
+    assert len(library_searches) == 1
+    consumer.guard.assess("I've had a sore throat since Monday")
+    sources = await consumer._sources_for_prompt("I've had a sore throat since Monday")
+    assert sources[0]["title"] == "Sore Throat" and len(library_searches) == 1
+
+
+async def test_half_a_sentence_that_names_no_symptom_is_not_looked_up(library_searches: list[str]) -> None:
+    from consultations.consumers import ConsultationConsumer
+    from consultations.guard import IntakeGuard
+
+    consumer = ConsultationConsumer()
+    consumer.guard, consumer.searches = IntakeGuard(), {}
+    consumer._prefetch_sources("well I was at work and")
+    assert consumer.searches == {} and library_searches == []

@@ -395,3 +395,18 @@ async def test_close_waits_for_the_turn_to_be_saved() -> None:
     await pipeline.submit_text("hello")
     await pipeline.close()
     assert len(sink.turns) == 1 and sink.turns[0].interrupted
+
+
+async def test_words_heard_so_far_are_offered_for_prefetching() -> None:
+    stt, warmed = ScriptedSTT(), []
+    sink = Sink()
+    pipeline = VoicePipeline(
+        stt=stt, llm=ScriptedLLM(), tts=ToneTTS(), guard=FakeGuard(), sink=sink, config=FAST, prefetch=warmed.append
+    )
+    await pipeline.start()
+    stt.queue.put_nowait(TranscriptEvent("interim", "my throat"))
+    stt.queue.put_nowait(TranscriptEvent("final", "my throat is sore"))
+    stt.queue.put_nowait(TranscriptEvent("interim", "since monday"))
+    await wait_for(sink, "transcript", count=3)
+    await pipeline.close()
+    assert warmed == ["my throat", "my throat is sore", "my throat is sore since monday"]
