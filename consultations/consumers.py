@@ -222,9 +222,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
 
     def _described(self) -> str:
         """What the patient has described so far (present symptoms, as the intake engine names them)."""
-        latest = self.guard.latest
-        present = [symptom.label for symptom in latest.symptoms if symptom.present] if latest else []
-        return " ".join(present[:4])
+        return described_symptoms(self.guard.latest)
 
     def _library_search(self, query: str) -> asyncio.Future[list[Any]]:
         """One health-library search per distinct query in a consultation.
@@ -245,8 +243,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         Only when the words so far name a symptom and ask nothing: that query (the symptom labels) is
         what the finished utterance will most likely look up; a half-sentence is not worth searching.
         """
-        assessment = intake.assess(partial, self.guard.state)  # pure: the interview state is untouched
-        described = " ".join([s.label for s in assessment.symptoms if s.present][:4])
+        described = described_symptoms(intake.assess(partial, self.guard.state))  # pure: the state is untouched
         query = grounding_query(described, partial)
         if described and query == described:
             self._library_search(query)
@@ -356,6 +353,12 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
 QUESTION_OPENERS = frozenset(
     "what whats how why when where which who can could should shall is are am does do did will would may might".split()
 )
+
+
+def described_symptoms(assessment: Any) -> str:
+    """The present symptoms of an intake assessment, as a library query ("Cough Sore throat")."""
+    present = [symptom.label for symptom in assessment.symptoms if symptom.present] if assessment else []
+    return " ".join(present[:4])
 
 
 def grounding_query(described: str, text: str) -> str:
