@@ -32,25 +32,32 @@ class Playout:
         self._lead_s = lead_ms / 1000
         self._carry = b""
         self.playing_until = 0.0
+        self._epoch = 0  # bumped by reset: a play() still pacing its frames stops there
 
     async def play(self, pcm16: bytes) -> int:
         """Send ``pcm16`` as frames of at most ``frame_ms``, waiting whenever we are ``lead_ms``
         ahead of the browser's playback. Returns the number of frames sent."""
+        epoch = self._epoch
         data = self._carry + pcm16
         usable = len(data) // SAMPLE_WIDTH_BYTES * SAMPLE_WIDTH_BYTES
         self._carry = data[usable:]
         sent = 0
         for start in range(0, usable, self._frame_bytes):
-            await self._send_frame(data[start : min(start + self._frame_bytes, usable)])
+            if not await self._send_frame(data[start : min(start + self._frame_bytes, usable)], epoch):
+                break
             sent += 1
         return sent
 
-    async def _send_frame(self, frame: bytes) -> None:
+    async def _send_frame(self, frame: bytes, epoch: int) -> bool:
         ahead_s = self.playing_until - self._clock()
         if ahead_s > self._lead_s:
             await asyncio.sleep(ahead_s - self._lead_s)
+        if epoch != self._epoch:
+            return False
         await self._send_audio(frame)
-        self.playing_until = max(self.playing_until, self._clock()) + duration_ms(frame, self.sample_rate_hz) / 1000
+        if epoch == self._epoch:  # a reset while it was being sent: the browser flushes it
+            self.playing_until = max(self.playing_until, self._clock()) + duration_ms(frame, self.sample_rate_hz) / 1000
+        return True
 
     def is_playing(self) -> bool:
         """Is the browser (by our estimate) still playing audio we sent?"""
@@ -65,3 +72,4 @@ class Playout:
         """Barge-in: forget unsent audio; the browser flushes what it holds on ``interrupted``."""
         self._carry = b""
         self.playing_until = 0.0
+        self._epoch += 1

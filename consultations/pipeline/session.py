@@ -177,14 +177,20 @@ class VoicePipeline:
             self._begin_patient_turn(text, "text", self._clock())
 
     async def interrupt(self) -> bool:
-        """Stop the assistant now and tell the client to flush playback. False if it was silent."""
+        """Stop the assistant now and tell the client to flush playback. False if it was silent.
+
+        The client hears about it first: from the reset on, no audio of the turn leaves, so it can flush
+        at once while the LLM request, the TTS stream and the turn's tasks are wound down.
+        """
         turn, self._active = self._active, None
-        if turn is not None:
-            await self._cancel(turn)
-        elif not self._playout.is_playing():
+        if turn is None and not self._playout.is_playing():
             return False
+        if turn is not None:
+            turn.record.interrupted = True
         self._playout.reset()
         await self._sink.send_event({"type": "interrupted", "turn": self._last_index})
+        if turn is not None:
+            await self._cancel(turn)
         return True
 
     @property
@@ -446,6 +452,8 @@ class VoicePipeline:
             await self._audio_failed(turn, error)
 
     async def _play(self, turn: _Turn, chunk: bytes) -> None:
+        if turn.record.interrupted:  # the client was told to flush; the turn is being wound down
+            return
         turn.timer.mark(TTS_FIRST_BYTE)
         if not turn.audio_started:
             turn.audio_started = True

@@ -410,3 +410,48 @@ async def test_words_heard_so_far_are_offered_for_prefetching() -> None:
     await wait_for(sink, "transcript", count=3)
     await pipeline.close()
     assert warmed == ["my throat", "my throat is sore", "my throat is sore since monday"]
+
+
+async def test_a_reset_stops_audio_that_is_waiting_for_its_turn_to_play() -> None:
+    from consultations.pipeline.playout import Playout
+
+    sent: list[bytes] = []
+
+    async def send(frame: bytes) -> None:
+        sent.append(frame)
+
+    playout = Playout(send, RATE_HZ, clock=time.monotonic, frame_ms=40, lead_ms=40)
+    player = asyncio.create_task(playout.play(b"\x10\x00" * RATE_HZ))  # one second: paced, 40 ms ahead
+    await asyncio.sleep(0.1)
+    playout.reset()
+    frames_at_reset = len(sent)
+    assert await player < RATE_HZ // (RATE_HZ * 40 // 1000) and len(sent) == frames_at_reset
+    assert not playout.is_playing()
+
+
+class SlowToStopTTS(ToneTTS):
+    """Winding a stream down takes a while, as closing a provider's socket can."""
+
+    async def open_stream(self) -> SentenceTTSStream:
+        stream = await super().open_stream()
+        cancel = stream.cancel
+
+        async def slow_cancel() -> None:
+            await asyncio.sleep(0.3)
+            await cancel()
+
+        stream.cancel = slow_cancel  # type: ignore[method-assign]
+        return stream
+
+
+async def test_the_client_is_told_to_flush_before_the_turn_is_wound_down() -> None:
+    pipeline, sink = make(tts=SlowToStopTTS(chunk_delay_s=0.01), config=PipelineConfig(playout_lead_ms=100))
+    await pipeline.submit_text("hello")
+    await wait_for(sink, "audio_start")
+    stopping = asyncio.create_task(pipeline.interrupt())
+    await wait_for(sink, "interrupted", timeout_s=0.2)
+    audio_at_interrupt = len(sink.audio)
+    assert not stopping.done()
+    await stopping
+    assert len(sink.audio) == audio_at_interrupt and sink.turns[0].interrupted
+    await pipeline.close()
