@@ -49,6 +49,8 @@ LIBRARY_THREAD_COUNT = 4
 _LIBRARY_THREADS = ThreadPoolExecutor(max_workers=LIBRARY_THREAD_COUNT, thread_name_prefix="library-search")
 LINKS_TIMEOUT_S = 5.0
 SEARCHES_KEPT = 8
+SYMPTOMS_LOOKED_UP = 3
+PASSAGES_PER_TURN = 3
 WRITE_DRAIN_TIMEOUT_S = 10.0
 
 
@@ -213,22 +215,28 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         if described:
             try:
                 async with asyncio.timeout(LINKS_TIMEOUT_S):
-                    links = knowledge.links_to(await asyncio.shield(self._library_search(described)))
+                    links = knowledge.links_to(await self._library_passages(described[:SYMPTOMS_LOOKED_UP]))
             except TimeoutError:
                 logger.warning("read-more links were slow; assessment saved without them")
         self.writes.put_nowait(("assessment", {**event, "read_more": links}))
         if links:
             await self.send_event({"type": "read_more", "turn": event.get("turn"), "links": links})
 
-    def _described(self) -> str:
+    def _described(self) -> list[str]:
         """What the patient has described so far (present symptoms, as the intake engine names them)."""
         return described_symptoms(self.guard.latest)
+
+    async def _library_passages(self, queries: list[str]) -> list[Any]:
+        """The best passage of each query's search first, then the second best ...; one per topic."""
+        found = await asyncio.gather(*(asyncio.shield(self._library_search(query)) for query in queries))
+        return interleave(found, PASSAGES_PER_TURN)
 
     def _library_search(self, query: str) -> asyncio.Future[list[Any]]:
         """One health-library search per distinct query in a consultation.
 
-        A turn's LLM sources and its read-more links share one search, and the follow-up answers that
-        add no new symptom ("about three days", "no allergies") search nothing at all.
+        A turn's LLM sources and its read-more links share the searches (one per symptom, so each is
+        short, quick and shared by many consultations in the process cache), and the follow-up answers
+        that add no new symptom ("about three days", "no allergies") search nothing at all.
         """
         if query not in self.searches:
             if len(self.searches) >= SEARCHES_KEPT:
@@ -240,13 +248,14 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         """While the patient is still talking, start the library search their words so far point to
         (LiveKit's preemptive generation, for retrieval): the end of the utterance usually finds it done.
 
-        Only when the words so far name a symptom and ask nothing: that query (the symptom labels) is
-        what the finished utterance will most likely look up; a half-sentence is not worth searching.
+        Only when the words so far name a symptom and ask nothing: those symptoms are what the finished
+        utterance will most likely look up; a half-sentence is not worth searching.
         """
         described = described_symptoms(intake.assess(partial, self.guard.state))  # pure: the state is untouched
-        query = grounding_query(described, partial)
-        if described and query == described:
-            self._library_search(query)
+        queries = library_queries(described, partial)
+        if queries == described[:SYMPTOMS_LOOKED_UP]:
+            for query in queries:
+                self._library_search(query)
 
     async def _sources_for_prompt(self, text: str) -> list[dict]:
         """Numbered MedlinePlus passages the LLM may cite: best-effort, never a failure, never a wait.
@@ -255,8 +264,8 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         """
         try:
             async with asyncio.timeout(SOURCES_TIMEOUT_S):
-                query = grounding_query(self._described(), text)
-                return knowledge.prompt_sources(await asyncio.shield(self._library_search(query)))
+                queries = library_queries(self._described(), text)
+                return knowledge.prompt_sources(await self._library_passages(queries))
         except TimeoutError:
             logger.warning("knowledge retrieval was slow; answering without sources")
             return []
@@ -355,20 +364,31 @@ QUESTION_OPENERS = frozenset(
 )
 
 
-def described_symptoms(assessment: Any) -> str:
-    """The present symptoms of an intake assessment, as a library query ("Cough Sore throat")."""
-    present = [symptom.label for symptom in assessment.symptoms if symptom.present] if assessment else []
-    return " ".join(present[:4])
+def described_symptoms(assessment: Any) -> list[str]:
+    """The present symptoms of an intake assessment, in the order the patient gave them ("Cough", ...)."""
+    return [symptom.label for symptom in assessment.symptoms if symptom.present] if assessment else []
 
 
-def grounding_query(described: str, text: str) -> str:
-    """What to look up in the health library for the LLM: the symptoms described so far, plus the
-    patient's own words when they ask something (or have described nothing yet)."""
+def library_queries(described: list[str], text: str) -> list[str]:
+    """What to look up in the health library for the LLM: each symptom described so far on its own,
+    or, when the patient asks something (or has described nothing yet), their words with the symptoms."""
     words = text.lower().split()
     asks = text.rstrip().endswith("?") or bool(words and words[0].strip(",.") in QUESTION_OPENERS)
     if described and not asks:
-        return described
-    return f"{described} {text}".strip()
+        return described[:SYMPTOMS_LOOKED_UP]
+    return [" ".join([*described, text]).strip()]
+
+
+def interleave(results: list[list[Any]], k: int) -> list[Any]:
+    """Round-robin over ranked passage lists (best of each first), one passage per page, at most ``k``."""
+    merged: list[Any] = []
+    seen: set[str] = set()
+    for rank in range(max(map(len, results), default=0)):
+        for passages in results:
+            if rank < len(passages) and (page := passages[rank].url or passages[rank].title) not in seen:
+                seen.add(page)
+                merged.append(passages[rank])
+    return merged[:k]
 
 
 async def _search_library(query: str) -> list[Any]:

@@ -102,19 +102,30 @@ def test_the_chief_complaint_is_the_first_one_heard(cast: Cast) -> None:
     assert consultation.chief_complaint == "cough"
 
 
-def test_grounding_query_is_the_described_symptoms_for_an_answer() -> None:
-    from consultations.consumers import grounding_query
+def test_an_answer_looks_up_each_described_symptom_on_its_own() -> None:
+    from consultations.consumers import library_queries
 
-    assert grounding_query("Cough Sore throat", "about three days now") == "Cough Sore throat"
-
-
-def test_grounding_query_adds_the_patients_words_to_a_question() -> None:
-    from consultations.consumers import grounding_query
-
-    assert grounding_query("Headache", "Can I take ibuprofen?") == "Headache Can I take ibuprofen?"
+    assert library_queries(["Cough", "Sore throat"], "about three days now") == ["Cough", "Sore throat"]
 
 
-def test_grounding_query_is_the_patients_words_when_nothing_is_described_yet() -> None:
-    from consultations.consumers import grounding_query
+def test_a_question_is_looked_up_with_the_symptoms_in_one_search() -> None:
+    from consultations.consumers import library_queries
 
-    assert grounding_query("", "what does a high HbA1c mean") == "what does a high HbA1c mean"
+    assert library_queries(["Headache"], "Can I take ibuprofen?") == ["Headache Can I take ibuprofen?"]
+
+
+def test_the_patients_words_are_looked_up_when_nothing_is_described_yet() -> None:
+    from consultations.consumers import library_queries
+
+    assert library_queries([], "what does a high HbA1c mean") == ["what does a high HbA1c mean"]
+
+
+def test_passages_of_several_searches_take_turns_best_first_one_per_page() -> None:
+    from consultations.consumers import interleave
+    from knowledge.retrieval import Passage
+
+    def page(name: str) -> Passage:
+        return Passage(name, name, f"https://medlineplus.gov/{name}.html", 1.0)
+
+    cough, throat = [page("cough"), page("cold"), page("flu")], [page("sorethroat"), page("cold")]
+    assert [p.title for p in interleave([cough, throat], 3)] == ["cough", "sorethroat", "cold"]
