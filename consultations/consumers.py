@@ -241,7 +241,12 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
         if query not in self.searches:
             if len(self.searches) >= SEARCHES_KEPT:
                 self.searches.pop(next(iter(self.searches)))
-            self.searches[query] = asyncio.ensure_future(_search_library(query))
+            recent = knowledge.recent_search(query, k=PASSAGES_PER_TURN)
+            if recent is None:
+                self.searches[query] = asyncio.ensure_future(_search_library(query))
+            else:  # answered from the process cache: no thread, no database
+                self.searches[query] = asyncio.get_running_loop().create_future()
+                self.searches[query].set_result(recent)
         return self.searches[query]
 
     def _prefetch_sources(self, partial: str) -> None:
@@ -406,7 +411,7 @@ def _search_in_thread(query: str) -> Awaitable[list[Any]]:
 
 def _search(query: str) -> list[Any]:
     close_old_connections()  # as Channels' database_sync_to_async does around each call
-    return knowledge.search(query, k=3)
+    return knowledge.search(query, k=PASSAGES_PER_TURN)
 
 
 def close_library_connections() -> None:

@@ -68,6 +68,7 @@ def load_corpus(path: str | Path, using: str = "default") -> LoadResult:
         if active is not None and active.sha256 == sha:
             return _already_loaded(path, active)
         version = _replace_active_version(path, sha, records, using)
+    _forget_version_seen()  # this process's cached answers belong to the old version
     logger.info("knowledge version %s loaded: %s topics", version.pk, version.topic_count)
     return LoadResult(
         status=LOADED,
@@ -163,6 +164,23 @@ def read_more_links(text_or_terms: str | Iterable[str], k: int = 3) -> list[dict
     return links_to(get_retriever().search(_query_text(text_or_terms), k=k))
 
 
+def _forget_version_seen() -> None:
+    global _version_seen
+    _version_seen = None
+
+
+def recent_search(query: str, k: int = 3) -> list[Passage] | None:
+    """``search``'s answer when it is in the cache and the library version was seen within a second;
+    None otherwise. Touches no database, so an event loop can ask it before going to a thread."""
+    seen = _version_seen
+    if seen is None or time.monotonic() - seen[2] > VERSION_SEEN_TTL_S:
+        return None
+    if not isinstance(get_retriever(), seen[0]):
+        return None
+    found = _RECENT_SEARCHES.get((seen[1], query, k))
+    return None if found is None else list(found)
+
+
 def links_to(passages: Iterable[Passage]) -> list[dict[str, str]]:
     """The topics of some passages as read-more links, one per page, in order."""
     return list({p.url: {"title": p.title, "url": p.url} for p in passages if p.url}.values())
@@ -214,6 +232,9 @@ class SearchCache:
 
 
 _RECENT_SEARCHES = SearchCache()
+# The library version the last search saw, and when: lets ``recent_search`` answer without the database.
+VERSION_SEEN_TTL_S = 1.0
+_version_seen: tuple[type, Hashable, float] | None = None
 
 
 def search(query: str, k: int = 3) -> list[Passage]:
@@ -223,8 +244,11 @@ def search(query: str, k: int = 3) -> list[Passage]:
     small vocabulary that many consultations share ("Cough Sore throat"), and with a remote
     knowledge base a repeat costs a network round trip. Another library version is another key.
     """
+    global _version_seen
     retriever = get_retriever()
-    key = (retriever.cache_key(), query, k)
+    version = retriever.cache_key()
+    _version_seen = (type(retriever), version, time.monotonic())
+    key = (version, query, k)
     found = _RECENT_SEARCHES.get(key)
     if found is None:
         found = retriever.search(query, k=k)

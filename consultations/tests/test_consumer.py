@@ -287,6 +287,7 @@ def library_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return [Passage("Sore throats are often viral.", "Sore Throat", "https://medlineplus.gov/sorethroat.html", 1.0)]
 
     monkeypatch.setattr(services, "search", search)
+    monkeypatch.setattr(services, "recent_search", lambda query, k=3: None)
     return searched
 
 

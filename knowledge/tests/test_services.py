@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,7 @@ def retriever(monkeypatch: pytest.MonkeyPatch) -> CountingRetriever:
     counting = CountingRetriever()
     monkeypatch.setattr(services, "get_retriever", lambda: counting)
     monkeypatch.setattr(services, "_RECENT_SEARCHES", services.SearchCache(entries=2, ttl_s=60))
+    monkeypatch.setattr(services, "_version_seen", None)
     return counting
 
 
@@ -115,3 +117,31 @@ def test_loading_a_new_library_changes_the_database_cache_key(corpus_slice: Path
     before = DatabaseRetriever().cache_key()
     load_corpus(corpus_slice)
     assert DatabaseRetriever().cache_key() != before
+
+
+def test_a_cached_search_is_answered_without_the_retriever(retriever: CountingRetriever) -> None:
+    first = services.search("Cough")
+    assert services.recent_search("Cough") == first and retriever.searches == 1
+
+
+def test_nothing_is_answered_before_the_library_version_was_seen(retriever: CountingRetriever) -> None:
+    assert services.recent_search("Cough") is None
+
+
+def test_a_library_version_seen_too_long_ago_is_not_trusted(
+    monkeypatch: pytest.MonkeyPatch, retriever: CountingRetriever
+) -> None:
+    services.search("Cough")
+    monkeypatch.setattr(services, "VERSION_SEEN_TTL_S", 0.0)
+    assert services.recent_search("Cough") is None
+
+
+def test_loading_another_library_forgets_the_version_seen(
+    monkeypatch: pytest.MonkeyPatch, loaded: LoadResult, corpus_slice: Path, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(services, "_version_seen", None)
+    assert services.search("cough")
+    smaller = tmp_path / "smaller.json"
+    smaller.write_text(json.dumps(json.loads(corpus_slice.read_text(encoding="utf-8"))[1:]), encoding="utf-8")
+    load_corpus(smaller)
+    assert services.recent_search("cough") is None
