@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels (auth + origin checked)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -24,3 +25,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything imported so far lives as long as the process. Freezing it keeps the collector's full
+# passes from walking it: unfrozen, each one stopped the event loop (every socket's audio) for
+# ~150 ms under load.
+gc.collect()
+gc.freeze()

@@ -145,6 +145,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup otherwise closes every database connection after every task: a fresh
+# PostgreSQL connection (a backend fork and authentication) per voice save cost the save worker
+# more CPU than the saving itself. It now reuses a connection for this many tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 # Voice consultations' turns and assessments are saved by their own worker (Procfile ``voice_writes``:
 # one process, lower CPU priority than the web process, never stuck behind a report's OCR).
 VOICE_WRITES_QUEUE = "voice_writes"

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from conftest import Cast
 from consultations import services, tasks
@@ -64,3 +65,28 @@ def test_the_voice_writes_worker_saves_an_exchange_and_its_assessment(cast: Cast
     ], voice_writes_worker.read_text()
     consultation.refresh_from_db()
     assert consultation.triage_level == "consultation" and consultation.assessments.count() == 1
+
+
+def _other_backends() -> set[int]:
+    """PostgreSQL backends connected to the test database, other than this test's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_the_voice_writes_worker_keeps_its_database_connection_between_saves(
+    cast: Cast, voice_writes_worker: Path
+) -> None:
+    consultation = services.start_consultation(cast.patient)
+    backends = []
+    for index in (1, 2):
+        side = {"index": index, "speaker": "patient", "text": f"answer {index}", "input_mode": "voice"}
+        tasks.save_voice_events.delay([(consultation.pk, [{"kind": "turn", "sides": [side]}])])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < index:
+            time.sleep(0.1)
+        time.sleep(0.5)  # a worker that closes its connection after the task has done so by now
+        backends.append(_other_backends())
+    assert backends[0] and backends[0] == backends[1], voice_writes_worker.read_text()
