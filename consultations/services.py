@@ -208,9 +208,13 @@ def save_summary(
 
 
 def save_voice_events(batch: Sequence[tuple[int, Sequence[Mapping[str, Any]]]]) -> None:
-    """``save_session_events`` for several consultations, in order (one web process's outbox flush)."""
+    """``save_session_events`` for several consultations, in order (one web process's outbox flush).
+
+    The consultations are read in one query: a flush carries dozens of them under load.
+    """
+    consultations = Consultation.objects.in_bulk({consultation_id for consultation_id, _ in batch})
     for consultation_id, events in batch:
-        save_session_events(consultation_id, events)
+        _save_events(consultations.get(consultation_id), consultation_id, events)
 
 
 def save_session_events(consultation_id: int, events: Sequence[Mapping[str, Any]]) -> None:
@@ -220,7 +224,10 @@ def save_session_events(consultation_id: int, events: Sequence[Mapping[str, Any]
     ``{"kind": "assessment", "level": ..., "turn": n, "intake_state": {...}, ...}`` records a triage
     assessment and the clinician summary of the interview state it carries.
     """
-    consultation = Consultation.objects.filter(pk=consultation_id).first()
+    _save_events(Consultation.objects.filter(pk=consultation_id).first(), consultation_id, events)
+
+
+def _save_events(consultation: Consultation | None, consultation_id: int, events: Sequence[Mapping[str, Any]]) -> None:
     if consultation is None:
         logger.warning("consultation %s is gone; %d voice events dropped", consultation_id, len(events))
         return

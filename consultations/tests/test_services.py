@@ -50,6 +50,22 @@ def test_record_turns_saves_both_sides_of_an_exchange(cast: Cast) -> None:
     ]
 
 
+def test_one_flush_saves_each_consultations_events_and_drops_only_those_of_a_deleted_one(cast: Cast) -> None:
+    first, second, gone = (services.start_consultation(cast.patient) for _ in range(3))
+    gone_id = gone.pk
+    gone.delete()
+
+    def turn(text: str) -> dict:
+        return {"kind": "turn", "sides": [{"index": 1, "speaker": "patient", "text": text, "input_mode": "voice"}]}
+
+    services.save_voice_events(
+        [(first.pk, [turn("a cough")]), (gone_id, [turn("lost")]), (second.pk, [turn("a rash")])]
+    )
+    assert list(first.turns.values_list("text", flat=True)) == ["a cough"]
+    assert list(second.turns.values_list("text", flat=True)) == ["a rash"]
+    assert not Turn.objects.filter(text="lost").exists()
+
+
 def test_record_turns_again_updates_the_same_rows(cast: Cast) -> None:
     consultation = services.start_consultation(cast.patient)
     services.record_turns(consultation, [services.TurnSide(1, "assistant", "Hello.")])
