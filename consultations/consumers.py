@@ -247,6 +247,7 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
             else:  # answered from the process cache: no thread, no database
                 self.searches[query] = asyncio.get_running_loop().create_future()
                 self.searches[query].set_result(recent)
+                _check_library_version_if_due()
         return self.searches[query]
 
     def _prefetch_sources(self, partial: str) -> None:
@@ -396,6 +397,28 @@ def interleave(results: list[list[Any]], k: int) -> list[Any]:
     return merged[:k]
 
 
+_version_check: asyncio.Future[None] | None = None
+
+
+def _check_library_version_if_due() -> None:
+    """Stale-while-revalidate: the cached answer was served; the library version is looked up off the
+    turn's path (one lookup per process at a time), so a newly loaded library is seen within a second."""
+    global _version_check
+    check = _version_check
+    # a check left unfinished on another (a finished test's) loop will never finish
+    running = check is not None and not check.done() and check.get_loop() is asyncio.get_running_loop()
+    if knowledge.version_check_due() and not running:
+        in_thread = sync_to_async(_check_version, thread_sensitive=False, executor=_LIBRARY_THREADS)
+        _version_check = asyncio.ensure_future(_best_effort(in_thread()))
+
+
+async def _best_effort(work: Awaitable[Any]) -> None:
+    try:
+        await work
+    except Exception:
+        logger.warning("health library version check failed", exc_info=True)
+
+
 async def _search_library(query: str) -> list[Any]:
     """Best-effort: a missing or failing library never breaks a consultation."""
     try:
@@ -407,6 +430,11 @@ async def _search_library(query: str) -> list[Any]:
 
 def _search_in_thread(query: str) -> Awaitable[list[Any]]:
     return sync_to_async(_search, thread_sensitive=False, executor=_LIBRARY_THREADS)(query)
+
+
+def _check_version() -> None:
+    close_old_connections()
+    knowledge.check_version()
 
 
 def _search(query: str) -> list[Any]:

@@ -25,7 +25,7 @@ from knowledge import search_index
 from knowledge.corpus import ChunkText, TopicRecord, document_frequency, file_sha256, read_corpus
 from knowledge.lab_topics import candidate_titles
 from knowledge.models import MEDLINEPLUS_ATTRIBUTION, Chunk, KnowledgeVersion, Topic
-from knowledge.retrieval import Passage, get_retriever
+from knowledge.retrieval import Passage, Retriever, get_retriever
 
 logger = logging.getLogger(__name__)
 
@@ -170,15 +170,28 @@ def _forget_version_seen() -> None:
 
 
 def recent_search(query: str, k: int = 3) -> list[Passage] | None:
-    """``search``'s answer when it is in the cache and the library version was seen within a second;
-    None otherwise. Touches no database, so an event loop can ask it before going to a thread."""
+    """``search``'s cached answer under the library version this process saw last; None if there is none.
+
+    Touches no database, so an event loop can ask it before going to a thread. The version may be
+    a little old: ``version_check_due`` says when to look again (``check_version``, off the loop);
+    until then a library loaded by another process is served from its first uncached search on.
+    """
     seen = _version_seen
-    if seen is None or time.monotonic() - seen[2] > VERSION_SEEN_TTL_S:
-        return None
-    if not isinstance(get_retriever(), seen[0]):
+    if seen is None or not isinstance(get_retriever(), seen[0]):
         return None
     found = _RECENT_SEARCHES.get((seen[1], query, k))
     return None if found is None else list(found)
+
+
+def version_check_due() -> bool:
+    """Whether the library version this process saw is more than ``VERSION_SEEN_TTL_S`` old."""
+    seen = _version_seen
+    return seen is None or time.monotonic() - seen[2] > VERSION_SEEN_TTL_S
+
+
+def check_version() -> None:
+    """Look up the active library version (one query): cached answers are keyed by it."""
+    _remember_version(get_retriever())
 
 
 def links_to(passages: Iterable[Passage]) -> list[dict[str, str]]:
@@ -232,7 +245,8 @@ class SearchCache:
 
 
 _RECENT_SEARCHES = SearchCache()
-# The library version the last search saw, and when: lets ``recent_search`` answer without the database.
+# The library version this process last looked up, and when: lets ``recent_search`` answer without the
+# database, and ``search`` skip the lookup for a second.
 VERSION_SEEN_TTL_S = 1.0
 _version_seen: tuple[type, Hashable, float] | None = None
 
@@ -242,12 +256,14 @@ def search(query: str, k: int = 3) -> list[Passage]:
 
     Recent answers are reused: a voice turn looks up the symptoms the patient has described, a
     small vocabulary that many consultations share ("Cough Sore throat"), and with a remote
-    knowledge base a repeat costs a network round trip. Another library version is another key.
+    knowledge base a repeat costs a network round trip. Another library version is another key;
+    the version is looked up at most once per ``VERSION_SEEN_TTL_S``, so a search that is not
+    cached is one query.
     """
-    global _version_seen
     retriever = get_retriever()
-    version = retriever.cache_key()
-    _version_seen = (type(retriever), version, time.monotonic())
+    seen = _version_seen
+    fresh = seen is not None and isinstance(retriever, seen[0]) and not version_check_due()
+    version = seen[1] if fresh and seen is not None else _remember_version(retriever)
     key = (version, query, k)
     found = _RECENT_SEARCHES.get(key)
     if found is None:
@@ -255,6 +271,13 @@ def search(query: str, k: int = 3) -> list[Passage]:
         if found:  # nothing found may be a failure that passed (a remote base): ask again next time
             _RECENT_SEARCHES.put(key, found)
     return list(found)
+
+
+def _remember_version(retriever: Retriever) -> Hashable:
+    global _version_seen
+    version = retriever.cache_key()
+    _version_seen = (type(retriever), version, time.monotonic())
+    return version
 
 
 def prompt_sources(passages: Iterable[Passage]) -> list[dict[str, object]]:

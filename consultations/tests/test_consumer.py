@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -332,6 +333,28 @@ async def test_a_symptom_heard_mid_sentence_is_looked_up_before_the_sentence_end
     consumer.guard.assess("I've had a sore throat since Monday")
     sources = await consumer._sources_for_prompt("I've had a sore throat since Monday")
     assert sources[0]["title"] == "Sore Throat" and len(library_searches) == 1
+
+
+async def test_a_cached_search_is_answered_at_once_while_the_library_version_is_checked_once_aside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from consultations import consumers
+    from consultations.guard import IntakeGuard
+    from knowledge import services
+    from knowledge.retrieval import Passage
+
+    cached = [Passage("Sore throats are often viral.", "Sore Throat", "https://medlineplus.gov/sorethroat.html", 1.0)]
+    checks: list[str] = []
+    monkeypatch.setattr(services, "recent_search", lambda query, k=3: cached)
+    monkeypatch.setattr(services, "version_check_due", lambda: not checks)
+    monkeypatch.setattr(services, "check_version", lambda: checks.append(threading.current_thread().name))
+    consumer = consumers.ConsultationConsumer()
+    consumer.guard, consumer.searches = IntakeGuard(), {}
+    answers = [consumer._library_search(query) for query in ("Sore throat", "Cough")]
+    assert all(answer.done() for answer in answers) and answers[0].result() == cached
+    assert consumers._version_check is not None
+    await consumers._version_check
+    assert len(checks) == 1 and checks[0].startswith("library-search")
 
 
 async def test_half_a_sentence_that_names_no_symptom_is_not_looked_up(library_searches: list[str]) -> None:

@@ -59,9 +59,10 @@ def test_prompt_sources_for_an_empty_question_are_empty(loaded: LoadResult) -> N
 
 class CountingRetriever:
     def __init__(self, version: str = "v1", passages: int = 1) -> None:
-        self.version, self.passages, self.searches = version, passages, 0
+        self.version, self.passages, self.searches, self.version_lookups = version, passages, 0, 0
 
     def cache_key(self) -> str:
+        self.version_lookups += 1
         return self.version
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
@@ -83,9 +84,10 @@ def test_a_repeated_search_is_answered_from_the_cache(retriever: CountingRetriev
     assert services.search("Cough Sore throat") == first and retriever.searches == 1
 
 
-def test_another_library_version_searches_again(retriever: CountingRetriever) -> None:
+def test_another_library_version_searches_again(monkeypatch: pytest.MonkeyPatch, retriever: CountingRetriever) -> None:
     services.search("Cough")
     retriever.version = "v2"
+    monkeypatch.setattr(services, "VERSION_SEEN_TTL_S", 0.0)
     services.search("Cough")
     assert retriever.searches == 2
 
@@ -128,12 +130,35 @@ def test_nothing_is_answered_before_the_library_version_was_seen(retriever: Coun
     assert services.recent_search("Cough") is None
 
 
-def test_a_library_version_seen_too_long_ago_is_not_trusted(
+def test_a_cached_answer_is_still_served_while_a_version_check_is_due(
+    monkeypatch: pytest.MonkeyPatch, retriever: CountingRetriever
+) -> None:
+    first = services.search("Cough")
+    monkeypatch.setattr(services, "VERSION_SEEN_TTL_S", 0.0)
+    assert services.version_check_due()
+    assert services.recent_search("Cough") == first
+
+
+def test_checking_the_version_stops_serving_the_old_librarys_answers(retriever: CountingRetriever) -> None:
+    services.search("Cough")
+    retriever.version = "v2"
+    services.check_version()
+    assert services.recent_search("Cough") is None and not services.version_check_due()
+
+
+def test_searches_within_a_second_look_the_library_version_up_once(retriever: CountingRetriever) -> None:
+    for query in ("Cough", "Fever", "Rash"):
+        services.search(query)
+    assert retriever.version_lookups == 1 and retriever.searches == 3
+
+
+def test_a_search_after_the_version_went_stale_looks_it_up_again(
     monkeypatch: pytest.MonkeyPatch, retriever: CountingRetriever
 ) -> None:
     services.search("Cough")
     monkeypatch.setattr(services, "VERSION_SEEN_TTL_S", 0.0)
-    assert services.recent_search("Cough") is None
+    services.search("Fever")
+    assert retriever.version_lookups == 2
 
 
 def test_loading_another_library_forgets_the_version_seen(
