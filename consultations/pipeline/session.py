@@ -123,6 +123,7 @@ class VoicePipeline:
         self.system_prompt = system_prompt
         self._sources_for = sources_for
         self._prefetch = prefetch
+        self._pending_prefetch: asyncio.Handle | None = None
         self.config = config or PipelineConfig()
         self._clock = clock
         self.sample_rate_out_hz = tts.sample_rate_hz
@@ -268,14 +269,31 @@ class VoicePipeline:
         return " ".join([*self._finals, interim]).strip()
 
     def _warm(self, partial: str) -> None:
-        """Let the sink start what the answer will need (a library search) while the patient talks."""
+        """Let the sink start what the answer will need (a library search) while the patient talks.
+
+        On the loop's next turn, and only if the utterance has not ended by then: a recogniser often
+        sends its last final and the end of the utterance together, and the turn looks up the
+        finished sentence itself.
+        """
+        if self._prefetch is not None:
+            self._cancel_prefetch()
+            self._pending_prefetch = asyncio.get_running_loop().call_soon(self._run_prefetch, partial)
+
+    def _run_prefetch(self, partial: str) -> None:
+        self._pending_prefetch = None
         if self._prefetch is not None:
             try:
                 self._prefetch(partial)
             except Exception:
                 log.warning("prefetch failed", exc_info=True)
 
+    def _cancel_prefetch(self) -> None:
+        if self._pending_prefetch is not None:
+            self._pending_prefetch.cancel()
+            self._pending_prefetch = None
+
     async def _utterance(self, text: str) -> None:
+        self._cancel_prefetch()
         if self._closed:
             return
         now = self._clock()

@@ -397,19 +397,48 @@ async def test_close_waits_for_the_turn_to_be_saved() -> None:
     assert len(sink.turns) == 1 and sink.turns[0].interrupted
 
 
-async def test_words_heard_so_far_are_offered_for_prefetching() -> None:
-    stt, warmed = ScriptedSTT(), []
-    sink = Sink()
+def prefetching_pipeline() -> tuple[VoicePipeline, ScriptedSTT, Sink, list[str]]:
+    stt, sink, warmed = ScriptedSTT(), Sink(), []
     pipeline = VoicePipeline(
         stt=stt, llm=ScriptedLLM(), tts=ToneTTS(), guard=FakeGuard(), sink=sink, config=FAST, prefetch=warmed.append
     )
+    return pipeline, stt, sink, warmed
+
+
+async def test_words_heard_so_far_are_offered_for_prefetching() -> None:
+    pipeline, stt, sink, warmed = prefetching_pipeline()
     await pipeline.start()
-    stt.queue.put_nowait(TranscriptEvent("interim", "my throat"))
-    stt.queue.put_nowait(TranscriptEvent("final", "my throat is sore"))
+    for count, event in enumerate(
+        [TranscriptEvent("interim", "my throat"), TranscriptEvent("final", "my throat is sore")], 1
+    ):
+        stt.queue.put_nowait(event)
+        await wait_for(sink, "transcript", count=count)
+        await asyncio.sleep(0)
     stt.queue.put_nowait(TranscriptEvent("interim", "since monday"))
     await wait_for(sink, "transcript", count=3)
+    await asyncio.sleep(0)
     await pipeline.close()
     assert warmed == ["my throat", "my throat is sore", "my throat is sore since monday"]
+
+
+async def test_only_the_latest_words_are_prefetched_when_transcripts_arrive_together() -> None:
+    pipeline, stt, sink, warmed = prefetching_pipeline()
+    await pipeline.start()
+    stt.queue.put_nowait(TranscriptEvent("interim", "my throat"))
+    stt.queue.put_nowait(TranscriptEvent("interim", "my throat is sore"))
+    await wait_for(sink, "transcript", count=2)
+    await asyncio.sleep(0)
+    await pipeline.close()
+    assert warmed == ["my throat is sore"]
+
+
+async def test_a_final_that_comes_with_the_end_of_the_utterance_is_not_prefetched() -> None:
+    pipeline, stt, sink, warmed = prefetching_pipeline()
+    await pipeline.start()
+    stt.say("my throat is sore")
+    await wait_for(sink, "metrics")
+    await pipeline.close()
+    assert warmed == []
 
 
 async def test_a_reset_stops_audio_that_is_waiting_for_its_turn_to_play() -> None:
