@@ -228,7 +228,11 @@ class ConsultationConsumer(AsyncWebsocketConsumer):
 
     async def _library_passages(self, queries: list[str]) -> list[Any]:
         """The best passage of each query's search first, then the second best ...; one per topic."""
-        found = await asyncio.gather(*(asyncio.shield(self._library_search(query)) for query in queries))
+        searches = [self._library_search(query) for query in queries]
+        if all(search.done() for search in searches):  # the usual case: no trip round the event loop
+            found = [search.result() for search in searches]
+        else:
+            found = await asyncio.gather(*(asyncio.shield(search) for search in searches))
         return interleave(found, PASSAGES_PER_TURN)
 
     def _library_search(self, query: str) -> asyncio.Future[list[Any]]:

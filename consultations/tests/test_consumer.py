@@ -357,6 +357,26 @@ async def test_a_cached_search_is_answered_at_once_while_the_library_version_is_
     assert len(checks) == 1 and checks[0].startswith("library-search")
 
 
+async def test_sources_already_cached_are_ready_without_a_trip_round_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from consultations import consumers
+    from consultations.guard import IntakeGuard
+    from knowledge import services
+    from knowledge.retrieval import Passage
+
+    cached = [Passage("Sore throats are often viral.", "Sore Throat", "https://medlineplus.gov/sorethroat.html", 1.0)]
+    monkeypatch.setattr(services, "recent_search", lambda query, k=3: cached)
+    monkeypatch.setattr(services, "version_check_due", lambda: False)
+    consumer = consumers.ConsultationConsumer()
+    consumer.guard, consumer.searches = IntakeGuard(), {}
+    consumer.guard.assess("I have a sore throat and a cough")
+    pending = consumer._sources_for_prompt("I have a sore throat and a cough")
+    with pytest.raises(StopIteration) as finished:  # finished on its first step: it never waited
+        pending.send(None)
+    assert [source["title"] for source in finished.value.value] == ["Sore Throat"]
+
+
 async def test_half_a_sentence_that_names_no_symptom_is_not_looked_up(library_searches: list[str]) -> None:
     from consultations.consumers import ConsultationConsumer
     from consultations.guard import IntakeGuard
