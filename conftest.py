@@ -101,6 +101,14 @@ def _fresh_channel_layer() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _library_versions_looked_up_afresh() -> None:
+    """Each test loads its own health library (or none); what another test's search saw does not apply."""
+    from knowledge.services import forget_library_versions
+
+    forget_library_versions()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: object) -> None:
     """PBKDF2 at production strength costs ~0.3 s per user; tests make hundreds."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ syntax all come back as a (possibly empty) list.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Hashable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -113,19 +114,43 @@ def best_chunk_per_topic(hits: list[search_index.ChunkHit], k: int) -> list[Pass
 
 
 _VOCABULARY_BY_SHA: dict[str, CorpusVocabulary] = {}
+# Which corpus file is active, per database, and when that was looked up: a search within
+# ACTIVE_SHA_TTL_S of the last lookup needs one query (its own), not two. Loading a corpus in this
+# process forgets it; another process's load is seen within the TTL.
+ACTIVE_SHA_TTL_S = 1.0
+_ACTIVE_SHA: dict[str, tuple[str | None, float]] = {}
+
+
+def forget_active_vocabulary() -> None:
+    _ACTIVE_SHA.clear()
+
+
+def _active_sha(using: str) -> str | None:
+    from knowledge.models import KnowledgeVersion
+
+    seen = _ACTIVE_SHA.get(using)
+    if seen is not None and seen[0] is not None and time.monotonic() - seen[1] <= ACTIVE_SHA_TTL_S:
+        return seen[0]
+    sha = KnowledgeVersion.objects.using(using).filter(active=True).values_list("sha256", flat=True).first()
+    _ACTIVE_SHA[using] = (sha, time.monotonic())
+    return sha
 
 
 def active_vocabulary(using: str = "default") -> CorpusVocabulary | None:
     """Synonyms and word frequencies of the active version, built once per process and corpus file (sha256)."""
     from knowledge.models import KnowledgeVersion, Topic
 
-    active = KnowledgeVersion.objects.using(using).filter(active=True)
-    sha = active.values_list("sha256", flat=True).first()
+    sha = _active_sha(using)
     if sha is None:
         return None
     vocabulary = _VOCABULARY_BY_SHA.get(sha)
     if vocabulary is None:
-        frequency, chunk_count = active.values_list("document_frequency", "chunk_count").get()
+        active = KnowledgeVersion.objects.using(using).filter(active=True, sha256=sha)
+        found = active.values_list("document_frequency", "chunk_count").first()
+        if found is None:  # replaced since the lookup
+            forget_active_vocabulary()
+            return active_vocabulary(using)
+        frequency, chunk_count = found
         rows = Topic.objects.using(using).filter(version__active=True).values_list("title", "synonyms", "mesh_terms")
         vocabulary = CorpusVocabulary(corpus_synonyms(rows), frequency, chunk_count)
         _VOCABULARY_BY_SHA.clear()  # only the active corpus is worth keeping

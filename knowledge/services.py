@@ -25,7 +25,7 @@ from knowledge import search_index
 from knowledge.corpus import ChunkText, TopicRecord, document_frequency, file_sha256, read_corpus
 from knowledge.lab_topics import candidate_titles
 from knowledge.models import MEDLINEPLUS_ATTRIBUTION, Chunk, KnowledgeVersion, Topic
-from knowledge.retrieval import Passage, Retriever, get_retriever
+from knowledge.retrieval import Passage, Retriever, forget_active_vocabulary, get_retriever
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def load_corpus(path: str | Path, using: str = "default") -> LoadResult:
         if active is not None and active.sha256 == sha:
             return _already_loaded(path, active)
         version = _replace_active_version(path, sha, records, using)
-    _forget_version_seen()  # this process's cached answers belong to the old version
+    forget_library_versions()  # this process's cached answers belong to the old version
     logger.info("knowledge version %s loaded: %s topics", version.pk, version.topic_count)
     return LoadResult(
         status=LOADED,
@@ -164,9 +164,11 @@ def read_more_links(text_or_terms: str | Iterable[str], k: int = 3) -> list[dict
     return links_to(get_retriever().search(_query_text(text_or_terms), k=k))
 
 
-def _forget_version_seen() -> None:
+def forget_library_versions() -> None:
+    """Look the active library version up afresh on the next search (after a load; between tests)."""
     global _version_seen
     _version_seen = None
+    forget_active_vocabulary()
 
 
 def recent_search(query: str, k: int = 3) -> list[Passage] | None:

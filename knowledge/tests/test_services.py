@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -170,3 +171,10 @@ def test_loading_another_library_forgets_the_version_seen(
     smaller.write_text(json.dumps(json.loads(corpus_slice.read_text(encoding="utf-8"))[1:]), encoding="utf-8")
     load_corpus(smaller)
     assert services.recent_search("cough") is None
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: no savepoint around the search
+def test_a_search_soon_after_another_is_one_query(loaded: LoadResult, django_assert_num_queries: Any) -> None:
+    services.search("cough")
+    with django_assert_num_queries(1):
+        services.search("sore throat")
