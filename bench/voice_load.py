@@ -8,7 +8,9 @@ so what is left of voice-to-voice after the providers' share is what our server 
 
 Per session: connect, wait for ``ready``; each turn streams ~1 s of voiced audio in 20 ms frames at
 real-time pace, then silence (still real time) until the reply's ``audio_end``. The last turn barges in
-300 ms after the reply's audio starts. Prints a table and, last, one line of JSON.
+300 ms after the reply's audio starts. Patients' frames are spread over the 20 ms period, as
+independent browsers' are (``--phases 1``: all at the same instant, the worst case). Prints a
+table and, last, one line of JSON.
 """
 
 from __future__ import annotations
@@ -109,23 +111,38 @@ def set_frame_ms(frame_ms: int) -> None:
 
 
 class Pacer:
-    """One clock for every simulated patient: each tick writes every session's next frame.
+    """One clock for every simulated patient: each tick writes the next frame of the patients due then.
 
     A browser sends one frame per 20 ms per patient; one ticker for all of them (instead of a
-    sleeping task per patient) keeps the load generator's cost and its timing jitter low.
+    sleeping task per patient) keeps the load generator's cost and its timing jitter low. Real
+    patients' microphones are not in step with each other, so each patient gets one of ``phases``
+    evenly spaced offsets within the frame period, in turn. ``phases=1`` sends every patient's frame
+    at the same instant: a synchronised burst every 20 ms, a worst case no population of browsers
+    produces (each web process then takes its whole share of frames at once).
     """
 
-    def __init__(self) -> None:
-        self.sessions: set[Patient] = set()
+    def __init__(self, phases: int = 10) -> None:
+        self.phases: list[set[Patient]] = [set() for _ in range(max(1, phases))]
+        self._joined = 0
         self.max_lag_ms = 0.0
 
+    def add(self, patient: Patient) -> None:
+        self.phases[self._joined % len(self.phases)].add(patient)
+        self._joined += 1
+
+    def discard(self, patient: Patient) -> None:
+        for phase in self.phases:
+            phase.discard(patient)
+
     async def run(self) -> None:
-        next_at = time.monotonic()
+        step = FRAME_MS / 1000 / len(self.phases)
+        next_at, tick = time.monotonic(), 0
         while True:
-            for patient in list(self.sessions):
+            for patient in list(self.phases[tick % len(self.phases)]):
                 if patient.transport is not None and not patient.transport.is_closing():
                     patient.transport.write(patient.next_frame())
-            next_at += FRAME_MS / 1000
+            tick += 1
+            next_at += step
             now = time.monotonic()
             self.max_lag_ms = max(self.max_lag_ms, (now - next_at) * 1000)
             if next_at < now - 1.0:  # hopelessly behind: skip ahead instead of bursting
@@ -181,7 +198,7 @@ class Patient:
         async with websockets.connect(self.url, additional_headers=headers, max_size=2**22, open_timeout=60) as ws:
             reader = asyncio.create_task(self._read(ws))
             self.transport = ws.transport
-            PACER.sessions.add(self)
+            PACER.add(self)
             phase = "ready"
             try:
                 await self._wait_for(lambda e: e.get("type") == "ready", 60)
@@ -192,7 +209,7 @@ class Patient:
             except (TimeoutError, websockets.ConnectionClosed) as error:
                 result.errors.append(f"{phase}: {error!r}")
             finally:
-                PACER.sessions.discard(self)
+                PACER.discard(self)
                 reader.cancel()
         result.client_send_lag_ms = PACER.max_lag_ms
         return result
@@ -484,6 +501,7 @@ def summarise(results: list[SessionResult], sessions: int, cpu_percent: float, w
         "sessions": sessions,
         "server_workers": workers,
         "frame_ms": FRAME_MS,
+        "send_phases": len(PACER.phases),
         "turns_measured": len(turns),
         "voice_to_voice_ms": {"p50": percentile(v2v, 50), "p95": percentile(v2v, 95), "p99": percentile(v2v, 99)},
         "provider_critical_path_ms": statistics.mean(t.provider_ms for t in turns) if turns else None,
@@ -523,6 +541,12 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="Daphne processes sharing the listening socket")
     parser.add_argument("--frame-ms", type=int, default=20, help="audio per WebSocket message (the page sends 20)")
+    parser.add_argument(
+        "--phases",
+        type=int,
+        default=10,
+        help="offsets within the frame period that patients' frames are spread over (1: all in step)",
+    )
     parser.add_argument("--ramp-s", type=float, default=5.0, help="spread connection start over this many seconds")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/8"))
     parser.add_argument(
@@ -535,6 +559,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     set_frame_ms(args.frame_ms)
+    global PACER
+    PACER = Pacer(args.phases)
     with tempfile.TemporaryDirectory() as tmp:
         database_url = scratch_database(args.database_url) if args.database_url else None
         servers, celery, base, cookie, ids, env = start_servers(

@@ -39,3 +39,18 @@ def test_masked_frame_parses_as_a_masked_binary_frame_with_the_same_payload(voic
     assert frame.opcode is Opcode.BINARY
     assert frame.fin
     assert frame.data == payload
+
+
+def test_patients_are_spread_evenly_over_the_frame_period(voice_load) -> None:  # type: ignore[no-untyped-def]
+    pacer = voice_load.Pacer(phases=10)
+    for patient in range(25):
+        pacer.add(patient)
+    assert sorted(len(phase) for phase in pacer.phases) == [2] * 5 + [3] * 5
+
+
+def test_one_phase_sends_every_patients_frame_at_once(voice_load) -> None:  # type: ignore[no-untyped-def]
+    pacer = voice_load.Pacer(phases=1)
+    for patient in range(25):
+        pacer.add(patient)
+    pacer.discard(3)
+    assert [len(phase) for phase in pacer.phases] == [24]
