@@ -90,3 +90,20 @@ def test_the_voice_writes_worker_keeps_its_database_connection_between_saves(
         time.sleep(0.5)  # a worker that closes its connection after the task has done so by now
         backends.append(_other_backends())
     assert backends[0] and backends[0] == backends[1], voice_writes_worker.read_text()
+
+
+def test_the_voice_writes_worker_saves_after_its_database_connection_was_dropped(
+    cast: Cast, voice_writes_worker: Path
+) -> None:
+    consultation = services.start_consultation(cast.patient)
+    for index in (1, 2):
+        side = {"index": index, "speaker": "patient", "text": f"answer {index}", "input_mode": "voice"}
+        tasks.save_voice_events.delay([(consultation.pk, [{"kind": "turn", "sides": [side]}])])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < index:
+            time.sleep(0.1)
+        if index == 1:  # as a failover would: the worker's kept connection dies between two saves
+            with connection.cursor() as cursor:
+                for pid in _other_backends():
+                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    assert Turn.objects.filter(consultation=consultation).count() == 2, voice_writes_worker.read_text()
