@@ -15,7 +15,7 @@ from django.db import connection
 
 from conftest import Cast
 from consultations import services, tasks
-from consultations.models import Turn
+from consultations.models import Consultation, Turn
 from reports.tests.test_celery_worker import ROOT, _database_url, broker_url, stop  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.services, pytest.mark.slow]
@@ -76,17 +76,22 @@ def _other_backends() -> set[int]:
         return {pid for (pid,) in cursor.fetchall()}
 
 
+def _save_answer_and_wait(consultation: Consultation, index: int) -> None:
+    """Queue patient turn ``index`` for the worker and wait (up to a minute) until it is saved."""
+    side = {"index": index, "speaker": "patient", "text": f"answer {index}", "input_mode": "voice"}
+    tasks.save_voice_events.delay([(consultation.pk, [{"kind": "turn", "sides": [side]}])])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < index:
+        time.sleep(0.1)
+
+
 def test_the_voice_writes_worker_keeps_its_database_connection_between_saves(
     cast: Cast, voice_writes_worker: Path
 ) -> None:
     consultation = services.start_consultation(cast.patient)
     backends = []
     for index in (1, 2):
-        side = {"index": index, "speaker": "patient", "text": f"answer {index}", "input_mode": "voice"}
-        tasks.save_voice_events.delay([(consultation.pk, [{"kind": "turn", "sides": [side]}])])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < index:
-            time.sleep(0.1)
+        _save_answer_and_wait(consultation, index)
         time.sleep(0.5)  # a worker that closes its connection after the task has done so by now
         backends.append(_other_backends())
     assert backends[0] and backends[0] == backends[1], voice_writes_worker.read_text()
@@ -96,14 +101,9 @@ def test_the_voice_writes_worker_saves_after_its_database_connection_was_dropped
     cast: Cast, voice_writes_worker: Path
 ) -> None:
     consultation = services.start_consultation(cast.patient)
-    for index in (1, 2):
-        side = {"index": index, "speaker": "patient", "text": f"answer {index}", "input_mode": "voice"}
-        tasks.save_voice_events.delay([(consultation.pk, [{"kind": "turn", "sides": [side]}])])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and Turn.objects.filter(consultation=consultation).count() < index:
-            time.sleep(0.1)
-        if index == 1:  # as a failover would: the worker's kept connection dies between two saves
-            with connection.cursor() as cursor:
-                for pid in _other_backends():
-                    cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _save_answer_and_wait(consultation, 1)
+    with connection.cursor() as cursor:  # as a failover would: the worker's kept connection dies
+        for pid in _other_backends():
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    _save_answer_and_wait(consultation, 2)
     assert Turn.objects.filter(consultation=consultation).count() == 2, voice_writes_worker.read_text()
