@@ -141,10 +141,10 @@ class Pacer:
             for patient in list(self.phases[tick % len(self.phases)]):
                 if patient.transport is not None and not patient.transport.is_closing():
                     patient.transport.write(patient.next_frame())
+            self.max_lag_ms = max(self.max_lag_ms, (time.monotonic() - next_at) * 1000)  # this tick's lateness
             tick += 1
             next_at += step
             now = time.monotonic()
-            self.max_lag_ms = max(self.max_lag_ms, (now - next_at) * 1000)
             if next_at < now - 1.0:  # hopelessly behind: skip ahead instead of bursting
                 next_at = now
             await asyncio.sleep(max(0.0, next_at - now))

@@ -402,24 +402,29 @@ def interleave(results: list[list[Any]], k: int) -> list[Any]:
 
 
 _version_check: asyncio.Future[None] | None = None
+_version_check_retry_at = 0.0
+VERSION_CHECK_RETRY_S = 5.0
 
 
 def _check_library_version_if_due() -> None:
     """Stale-while-revalidate: the cached answer was served; the library version is looked up off the
-    turn's path (one lookup per process at a time), so a newly loaded library is seen within a second."""
+    turn's path (one lookup per process at a time), so a newly loaded library is seen within a second.
+    A lookup that failed (the database is down) is not tried again for a few seconds."""
     global _version_check
+    loop = asyncio.get_running_loop()
     check = _version_check
     # a check left unfinished on another (a finished test's) loop will never finish
-    running = check is not None and not check.done() and check.get_loop() is asyncio.get_running_loop()
-    if knowledge.version_check_due() and not running:
-        in_thread = sync_to_async(_check_version, thread_sensitive=False, executor=_LIBRARY_THREADS)
-        _version_check = asyncio.ensure_future(_best_effort(in_thread()))
+    running = check is not None and not check.done() and check.get_loop() is loop
+    if knowledge.version_check_due() and not running and loop.time() >= _version_check_retry_at:
+        _version_check = asyncio.ensure_future(_check_version_aside())
 
 
-async def _best_effort(work: Awaitable[Any]) -> None:
+async def _check_version_aside() -> None:
+    global _version_check_retry_at
     try:
-        await work
+        await sync_to_async(_check_version, thread_sensitive=False, executor=_LIBRARY_THREADS)()
     except Exception:
+        _version_check_retry_at = asyncio.get_running_loop().time() + VERSION_CHECK_RETRY_S
         logger.warning("health library version check failed", exc_info=True)
 
 

@@ -71,7 +71,10 @@ class DatabaseRetriever:
         from knowledge.models import KnowledgeVersion
 
         active = KnowledgeVersion.objects.using(self.using).filter(active=True)
-        return ("database", self.using, active.values_list("pk", "loaded_at").first())
+        row = active.values_list("pk", "loaded_at", "sha256").first()
+        # the vocabulary a search parses with is then never older than the version its answer is cached under
+        _ACTIVE_SHA[self.using] = (row[2] if row else None, time.monotonic())
+        return ("database", self.using, row[:2] if row else None)
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         k = _clamp_k(k)

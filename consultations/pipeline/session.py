@@ -204,6 +204,7 @@ class VoicePipeline:
         if self._closed:
             return
         self._closed = True
+        self._cancel_prefetch()
         turn, self._active = self._active, None
         if turn is not None:
             await self._cancel(turn)

@@ -357,6 +357,26 @@ async def test_a_cached_search_is_answered_at_once_while_the_library_version_is_
     assert len(checks) == 1 and checks[0].startswith("library-search")
 
 
+async def test_a_failed_library_version_check_is_not_retried_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from consultations import consumers
+    from knowledge import services
+
+    attempts: list[int] = []
+
+    def database_down() -> None:
+        attempts.append(1)
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(consumers, "_version_check_retry_at", 0.0)
+    monkeypatch.setattr(services, "version_check_due", lambda: True)
+    monkeypatch.setattr(services, "check_version", database_down)
+    consumers._check_library_version_if_due()
+    assert consumers._version_check is not None
+    await consumers._version_check
+    consumers._check_library_version_if_due()
+    assert consumers._version_check.done() and attempts == [1]
+
+
 async def test_sources_already_cached_are_ready_without_a_trip_round_the_event_loop(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

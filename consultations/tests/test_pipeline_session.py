@@ -432,6 +432,15 @@ async def test_only_the_latest_words_are_prefetched_when_transcripts_arrive_toge
     assert warmed == ["my throat is sore"]
 
 
+async def test_closing_drops_a_prefetch_that_has_not_run_yet() -> None:
+    pipeline, _, _, warmed = prefetching_pipeline()
+    await pipeline.start()
+    pipeline._warm("my throat")
+    await pipeline.close()
+    await asyncio.sleep(0)
+    assert warmed == []
+
+
 async def test_a_final_that_comes_with_the_end_of_the_utterance_is_not_prefetched() -> None:
     pipeline, stt, sink, warmed = prefetching_pipeline()
     await pipeline.start()

@@ -71,3 +71,15 @@ def test_embedded_retriever_is_the_default(settings) -> None:
 
 def test_vendor_is_one_the_index_supports() -> None:
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_looking_up_the_library_version_also_refreshes_the_vocabulary_it_parses_with(
+    loaded: LoadResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from knowledge import retrieval
+
+    monkeypatch.setitem(retrieval._ACTIVE_SHA, "default", ("a corpus another process replaced", time.monotonic()))
+    DatabaseRetriever().cache_key()
+    assert retrieval._active_sha("default") == loaded.sha256
