@@ -6,14 +6,21 @@ of smoothing techniques for language modeling") discounts by how often each coun
 backs off to *continuation* counts: how many different words a word follows, not how often it
 appears. That is what lets a model built from intake templates rank a phrase it never saw
 ("the itching is driving me mad") above acoustically similar word salad.
+
+``BackoffTrigram`` holds any backoff trigram model as sorted numpy arrays, so that the domain
+model and pocketsphinx's general-English model (millions of n-grams) can be queried in bulk and
+linearly interpolated into the one model the recogniser loads (``interpolate``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 START, END = "<s>", "</s>"
 Gram = tuple[str, ...]
@@ -93,28 +100,40 @@ class KneserNeyTrigram:
         self._probabilities[gram] = value
         return value
 
-    def write_arpa(self, path: str | Path) -> None:
-        contexts = {order: set(self.context_totals[order + 1]) for order in (1, 2)}
-        unigrams = sorted(self.vocabulary)
+    def to_backoff(self, words: Sequence[str]) -> BackoffTrigram:
+        """This model as a ``BackoffTrigram`` over ``words`` (its vocabulary plus ``<s>``, any order).
+
+        Interpolated Kneser-Ney is exactly a backoff model: an unseen n-gram's probability is the
+        context's backoff weight times the lower order's.
+        """
+        index = {word: i for i, word in enumerate(words)}
+        unigram_logp = np.array(
+            [NO_PROBABILITY if word == START else math.log10(self.probability((word,))) for word in words]
+        )
+        unigram_backoff = np.array([self._log_backoff((word,)) for word in words])
         bigrams = sorted(self.counts[2])
         trigrams = sorted(self.counts[3])
-        lines = ["\\data\\", f"ngram 1={len(unigrams) + 1}", f"ngram 2={len(bigrams)}", f"ngram 3={len(trigrams)}", ""]
-        lines.append("\\1-grams:")
-        lines.append(f"-99.0000\t{START}\t{math.log10(self.backoff_weight((START,))):.4f}")
-        for word in unigrams:
-            lines.append(self._arpa_line((word,), contexts[1]))
-        lines += ["", "\\2-grams:"]
-        lines += [self._arpa_line(gram, contexts[2]) for gram in bigrams]
-        lines += ["", "\\3-grams:"]
-        lines += [f"{math.log10(self.probability(gram)):.4f}\t{' '.join(gram)}" for gram in trigrams]
-        lines += ["", "\\end\\", ""]
-        Path(path).write_text("\n".join(lines), encoding="utf-8")
+        return BackoffTrigram.from_arrays(
+            words,
+            unigram_logp=unigram_logp,
+            unigram_backoff=unigram_backoff,
+            bigrams=(
+                np.array([index[a] for a, _ in bigrams], dtype=np.int64),
+                np.array([index[b] for _, b in bigrams], dtype=np.int64),
+                np.array([math.log10(self.probability(gram)) for gram in bigrams]),
+                np.array([self._log_backoff(gram) for gram in bigrams]),
+            ),
+            trigrams=(
+                *(np.array([index[gram[i]] for gram in trigrams], dtype=np.int64) for i in range(3)),
+                np.array([math.log10(self.probability(gram)) for gram in trigrams]),
+            ),
+        )
 
-    def _arpa_line(self, gram: Gram, contexts: set[Gram]) -> str:
-        line = f"{math.log10(self.probability(gram)):.4f}\t{' '.join(gram)}"
-        if gram in contexts:
-            line += f"\t{math.log10(self.backoff_weight(gram)):.4f}"
-        return line
+    def write_arpa(self, path: str | Path) -> None:
+        self.to_backoff(sorted(self.vocabulary | {START})).write_arpa(path)
+
+    def _log_backoff(self, context: Gram) -> float:
+        return math.log10(self.backoff_weight(context)) if context in self.context_totals[len(context) + 1] else 0.0
 
 
 def build_arpa(sentences: Iterable[str], path: str | Path, extra_vocabulary: Iterable[str] = ()) -> set[str]:
@@ -122,3 +141,198 @@ def build_arpa(sentences: Iterable[str], path: str | Path, extra_vocabulary: Ite
     model = KneserNeyTrigram((line.split() for line in sentences if line.strip()), extra_vocabulary)
     model.write_arpa(path)
     return model.vocabulary
+
+
+NO_PROBABILITY = -99.0  # log10 probability ARPA gives <s>, which is never predicted
+
+
+@dataclass(frozen=True, eq=False)
+class BackoffTrigram:
+    """A backoff trigram model as sorted arrays (log10, ARPA semantics), fast to query in bulk.
+
+    Word ids index ``words``; a bigram's key is ``a * V + b`` and a trigram's ``(a * V + b) * V + c``
+    with ``V = len(words)``, so lookups are binary searches over sorted int64 keys.
+    """
+
+    words: tuple[str, ...]
+    unigram_logp: np.ndarray
+    unigram_backoff: np.ndarray
+    bigram_keys: np.ndarray
+    bigram_logp: np.ndarray
+    bigram_backoff: np.ndarray
+    trigram_keys: np.ndarray
+    trigram_logp: np.ndarray
+
+    @classmethod
+    def from_arrays(
+        cls,
+        words: Sequence[str],
+        *,
+        unigram_logp: np.ndarray,
+        unigram_backoff: np.ndarray,
+        bigrams: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+        trigrams: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ) -> BackoffTrigram:
+        """Build from id columns: ``bigrams`` = (a, b, logp, backoff), ``trigrams`` = (a, b, c, logp)."""
+        size = len(words)
+        a, b, logp, backoff = bigrams
+        bigram_keys = a.astype(np.int64) * size + b
+        order = np.argsort(bigram_keys, kind="stable")
+        x, y, z, trigram_logp = trigrams
+        trigram_keys = (x.astype(np.int64) * size + y) * size + z
+        trigram_order = np.argsort(trigram_keys, kind="stable")
+        return cls(
+            tuple(words),
+            np.asarray(unigram_logp, dtype=np.float64),
+            np.asarray(unigram_backoff, dtype=np.float64),
+            bigram_keys[order],
+            np.asarray(logp, dtype=np.float64)[order],
+            np.asarray(backoff, dtype=np.float64)[order],
+            trigram_keys[trigram_order],
+            np.asarray(trigram_logp, dtype=np.float64)[trigram_order],
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.words)
+
+    def bigram_logprob(self, keys: np.ndarray) -> np.ndarray:
+        """log10 P(b | a) for bigram keys, backing off to the unigram where not stored."""
+        found, index = _lookup(self.bigram_keys, keys)
+        a, b = np.divmod(keys, self.size)
+        return np.where(found, self.bigram_logp[index], self.unigram_backoff[a] + self.unigram_logp[b])
+
+    def trigram_logprob(self, keys: np.ndarray) -> np.ndarray:
+        """log10 P(c | a b) for trigram keys, backing off to the bigram where not stored."""
+        found, index = _lookup(self.trigram_keys, keys)
+        context, c = np.divmod(keys, self.size)
+        context_found, context_index = _lookup(self.bigram_keys, context)
+        backoff = np.where(context_found, self.bigram_backoff[context_index], 0.0)
+        lower = self.bigram_logprob((context % self.size) * self.size + c)
+        return np.where(found, self.trigram_logp[index], backoff + lower)
+
+    def reindexed(self, words: Sequence[str]) -> BackoffTrigram:
+        """This model over another vocabulary: n-grams with a word outside it are dropped.
+
+        Unigram probabilities are renormalised over the kept words; bigram and trigram rows keep
+        their stored values (they lose the share of dropped words, which only makes the model
+        slightly pessimistic about those contexts).
+        """
+        target = {word: i for i, word in enumerate(words)}
+        mapping = np.array([target.get(word, -1) for word in self.words], dtype=np.int64)
+        unigram_logp = np.full(len(words), NO_PROBABILITY)
+        unigram_backoff = np.zeros(len(words))
+        kept = mapping >= 0
+        unigram_logp[mapping[kept]] = self.unigram_logp[kept]
+        unigram_backoff[mapping[kept]] = self.unigram_backoff[kept]
+        predicted = unigram_logp > NO_PROBABILITY
+        unigram_logp[predicted] -= math.log10(float(np.sum(10.0 ** unigram_logp[predicted])))
+
+        a, b = (mapping[column] for column in np.divmod(self.bigram_keys, self.size))
+        keep = (a >= 0) & (b >= 0)
+        bigrams = (a[keep], b[keep], self.bigram_logp[keep], self.bigram_backoff[keep])
+        context, c = np.divmod(self.trigram_keys, self.size)
+        x, y, z = (mapping[column] for column in (*np.divmod(context, self.size), c))
+        keep = (x >= 0) & (y >= 0) & (z >= 0)
+        trigrams = (x[keep], y[keep], z[keep], self.trigram_logp[keep])
+        return BackoffTrigram.from_arrays(
+            words, unigram_logp=unigram_logp, unigram_backoff=unigram_backoff, bigrams=bigrams, trigrams=trigrams
+        )
+
+    def write_arpa(self, path: str | Path) -> None:
+        words = self.words
+        size = self.size
+        lines = [
+            "\\data\\",
+            f"ngram 1={size}",
+            f"ngram 2={len(self.bigram_keys)}",
+            f"ngram 3={len(self.trigram_keys)}",
+            "",
+            "\\1-grams:",
+        ]
+        lines += [
+            f"{logp:.4f}\t{word}\t{backoff:.4f}"
+            for word, logp, backoff in zip(
+                words, self.unigram_logp.tolist(), self.unigram_backoff.tolist(), strict=True
+            )
+        ]
+        lines += ["", "\\2-grams:"]
+        a, b = np.divmod(self.bigram_keys, size)
+        lines += [
+            f"{logp:.4f}\t{words[i]} {words[j]}\t{backoff:.4f}"
+            for i, j, logp, backoff in zip(
+                a.tolist(), b.tolist(), self.bigram_logp.tolist(), self.bigram_backoff.tolist(), strict=True
+            )
+        ]
+        lines += ["", "\\3-grams:"]
+        context, c = np.divmod(self.trigram_keys, size)
+        a, b = np.divmod(context, size)
+        lines += [
+            f"{logp:.4f}\t{words[i]} {words[j]} {words[k]}"
+            for i, j, k, logp in zip(a.tolist(), b.tolist(), c.tolist(), self.trigram_logp.tolist(), strict=True)
+        ]
+        lines += ["", "\\end\\", ""]
+        Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def interpolate(models: Sequence[BackoffTrigram], weights: Sequence[float]) -> BackoffTrigram:
+    """One backoff model for the linear mixture ``sum(weight * P_model)`` of models over the same words.
+
+    Every n-gram stored in any model is stored with its mixed probability; backoff weights are
+    then recomputed so that each context's unstored words share exactly what the stored ones
+    leave (as SRILM's static ``-mix-lm`` does). Queries outside the stored n-grams are
+    approximate, as for any merge of backoff models into one.
+    """
+    words = models[0].words
+    if any(model.words != words for model in models):
+        raise ValueError("interpolated models must share one vocabulary (see BackoffTrigram.reindexed)")
+    size = len(words)
+
+    def mixed(logps: list[np.ndarray]) -> np.ndarray:
+        return sum(weight * 10.0**logp for weight, logp in zip(weights, logps, strict=True))
+
+    unigram_p = mixed([model.unigram_logp for model in models])
+    unigram_logp = np.where(unigram_p > 0, np.log10(np.maximum(unigram_p, 1e-99)), NO_PROBABILITY)
+    trigram_keys = np.unique(np.concatenate([model.trigram_keys for model in models]))
+    bigram_keys = np.unique(np.concatenate([*(model.bigram_keys for model in models), trigram_keys // size]))
+    bigram_p = mixed([model.bigram_logprob(bigram_keys) for model in models])
+    trigram_p = mixed([model.trigram_logprob(trigram_keys) for model in models])
+    a, b = np.divmod(bigram_keys, size)
+    context, c = np.divmod(trigram_keys, size)
+
+    unigram_backoff = _backoff_weights(a, bigram_p, 10.0 ** unigram_logp[b], size)
+
+    def new_bigram_logp(keys: np.ndarray) -> np.ndarray:
+        found, index = _lookup(bigram_keys, keys)
+        first, second = np.divmod(keys, size)
+        return np.where(found, np.log10(bigram_p[index]), unigram_backoff[first] + unigram_logp[second])
+
+    _, context_index = _lookup(bigram_keys, context)
+    lower = 10.0 ** new_bigram_logp((context % size) * size + c)
+    bigram_backoff = _backoff_weights(context_index, trigram_p, lower, len(bigram_keys))
+    return BackoffTrigram(
+        words,
+        unigram_logp,
+        unigram_backoff,
+        bigram_keys,
+        np.log10(bigram_p),
+        bigram_backoff,
+        trigram_keys,
+        np.log10(trigram_p),
+    )
+
+
+def _backoff_weights(context: np.ndarray, stored_p: np.ndarray, lower_p: np.ndarray, contexts: int) -> np.ndarray:
+    """log10 of (1 - stored probability) / (1 - lower-order probability of the same words), per context."""
+    left = 1.0 - np.bincount(context, weights=stored_p, minlength=contexts)
+    lower_left = 1.0 - np.bincount(context, weights=lower_p, minlength=contexts)
+    has_children = np.bincount(context, minlength=contexts) > 0
+    ratio = np.maximum(left, 1e-6) / np.maximum(lower_left, 1e-6)
+    return np.where(has_children, np.log10(ratio), 0.0)
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(found, index) of each key in ``sorted_keys``; index is clipped where not found."""
+    index = np.minimum(np.searchsorted(sorted_keys, keys), max(len(sorted_keys) - 1, 0))
+    found = (sorted_keys[index] == keys) if len(sorted_keys) else np.zeros(len(keys), dtype=bool)
+    return found, index
