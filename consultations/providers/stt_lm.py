@@ -113,6 +113,7 @@ class KneserNeyTrigram:
         unigram_backoff = np.array([self._log_backoff((word,)) for word in words])
         bigrams = sorted(self.counts[2])
         trigrams = sorted(self.counts[3])
+        oldest, middle, newest = (np.array([index[gram[i]] for gram in trigrams], dtype=np.int64) for i in range(3))
         return BackoffTrigram.from_arrays(
             words,
             unigram_logp=unigram_logp,
@@ -123,10 +124,7 @@ class KneserNeyTrigram:
                 np.array([math.log10(self.probability(gram)) for gram in bigrams]),
                 np.array([self._log_backoff(gram) for gram in bigrams]),
             ),
-            trigrams=(
-                *(np.array([index[gram[i]] for gram in trigrams], dtype=np.int64) for i in range(3)),
-                np.array([math.log10(self.probability(gram)) for gram in trigrams]),
-            ),
+            trigrams=(oldest, middle, newest, np.array([math.log10(self.probability(gram)) for gram in trigrams])),
         )
 
     def write_arpa(self, path: str | Path) -> None:
@@ -289,7 +287,7 @@ def interpolate(models: Sequence[BackoffTrigram], weights: Sequence[float]) -> B
     size = len(words)
 
     def mixed(logps: list[np.ndarray]) -> np.ndarray:
-        return sum(weight * 10.0**logp for weight, logp in zip(weights, logps, strict=True))
+        return np.sum([weight * 10.0**logp for weight, logp in zip(weights, logps, strict=True)], axis=0)
 
     unigram_p = mixed([model.unigram_logp for model in models])
     unigram_logp = np.where(unigram_p > 0, np.log10(np.maximum(unigram_p, 1e-99)), NO_PROBABILITY)
