@@ -8,6 +8,7 @@ transcript after normalising case, punctuation and contractions ("can't" == "can
 
     python bench/stt_wer.py                      # domain LM vs generic model, three voices
     python bench/stt_wer.py --skip-generic --extra-voices en-gb --verbose
+    python bench/stt_wer.py --skip-generic --first-utterances   # each sentence opens its own session
 
 Prints a table and, last, one JSON line.
 """
@@ -134,8 +135,16 @@ async def speak(voice: str, sentences: list[str], rate_wpm: int) -> list[bytes]:
     return clips
 
 
-async def transcribe(clips: list[bytes], language_model: LanguageModel, decoder: dict[str, Any]) -> list[str]:
+async def transcribe(
+    clips: list[bytes], language_model: LanguageModel, decoder: dict[str, Any], first_utterances: bool = False
+) -> list[str]:
     stt = PocketsphinxSTT(language_model=language_model, decoder_overrides=decoder)
+    if first_utterances:  # each sentence is the opening of its own session, before any adaptation
+        return [text for clip in clips for text in await _session(stt, [clip])]
+    return await _session(stt, clips)
+
+
+async def _session(stt: PocketsphinxSTT, clips: list[bytes]) -> list[str]:
     stream = await stt.open_stream(STT_RATE_HZ)
     utterances: list[str] = []
 
@@ -163,13 +172,19 @@ def score(sentences: list[str], utterances: list[str]) -> tuple[int, int]:
 
 
 def run_voice(
-    voice: str, models: list[LanguageModel], sentences: list[str], rate_wpm: int, verbose: bool, decoder: dict[str, Any]
+    voice: str,
+    models: list[LanguageModel],
+    sentences: list[str],
+    rate_wpm: int,
+    verbose: bool,
+    decoder: dict[str, Any],
+    first_utterances: bool = False,
 ) -> dict:
     clips = asyncio.run(speak(voice, sentences, rate_wpm))
     result: dict = {"voice": voice}
     for model in models:
         started = time.perf_counter()
-        utterances = asyncio.run(transcribe(clips, model, decoder))
+        utterances = asyncio.run(transcribe(clips, model, decoder, first_utterances))
         errors, words = score(sentences, utterances)
         result[model] = {"errors": errors, "words": words, "seconds": round(time.perf_counter() - started, 1)}
         if verbose and len(utterances) == len(sentences):
@@ -202,6 +217,11 @@ def main() -> None:
     parser.add_argument("--rate-wpm", type=int, default=165, help="espeak-ng speaking rate")
     parser.add_argument("--verbose", action="store_true")
     parser.add_argument(
+        "--first-utterances",
+        action="store_true",
+        help="speak each sentence as the first utterance of its own session (no adaptation from earlier ones)",
+    )
+    parser.add_argument(
         "--decoder", action="append", default=[], metavar="KEY=VALUE", help="pocketsphinx option (tuning; repeatable)"
     )
     args = parser.parse_args()
@@ -214,7 +234,9 @@ def main() -> None:
     models: list[LanguageModel] = ["domain"] if args.skip_generic else ["domain", "generic"]
     with ProcessPoolExecutor(max_workers=2) as pool:
         jobs = [
-            pool.submit(run_voice, voice, models, sentences, args.rate_wpm, args.verbose, decoder)
+            pool.submit(
+                run_voice, voice, models, sentences, args.rate_wpm, args.verbose, decoder, args.first_utterances
+            )
             for voice in voices + extra
         ]
         results = [job.result() for job in jobs]
@@ -224,6 +246,7 @@ def main() -> None:
         "rate_wpm": args.rate_wpm,
         "corpus_overlap": corpus_overlap(sentences),
         "decoder": decoder,
+        "first_utterances": args.first_utterances,
         "voices": {},
     }
     print(f"{'voice':<16}" + "".join(f"{model + ' WER':>14}" for model in models))
