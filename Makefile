@@ -29,6 +29,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --password "$(DEMO_PASSWORD)"
 	$(BIN)/python manage.py load_knowledge
+	$(BIN)/python manage.py build_speech_model
 
 run: seed
 	@echo ""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,6 +142,7 @@ def build_arpa(sentences: Iterable[str], path: str | Path, extra_vocabulary: Ite
 
 
 NO_PROBABILITY = -99.0  # log10 probability ARPA gives <s>, which is never predicted
+ARPA_CHUNK = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,39 +239,33 @@ class BackoffTrigram:
         )
 
     def write_arpa(self, path: str | Path) -> None:
-        words = self.words
-        size = self.size
-        lines = [
-            "\\data\\",
-            f"ngram 1={size}",
-            f"ngram 2={len(self.bigram_keys)}",
-            f"ngram 3={len(self.trigram_keys)}",
-            "",
-            "\\1-grams:",
-        ]
-        lines += [
-            f"{logp:.4f}\t{word}\t{backoff:.4f}"
-            for word, logp, backoff in zip(
-                words, self.unigram_logp.tolist(), self.unigram_backoff.tolist(), strict=True
-            )
-        ]
-        lines += ["", "\\2-grams:"]
-        a, b = np.divmod(self.bigram_keys, size)
-        lines += [
-            f"{logp:.4f}\t{words[i]} {words[j]}\t{backoff:.4f}"
-            for i, j, logp, backoff in zip(
-                a.tolist(), b.tolist(), self.bigram_logp.tolist(), self.bigram_backoff.tolist(), strict=True
-            )
-        ]
-        lines += ["", "\\3-grams:"]
-        context, c = np.divmod(self.trigram_keys, size)
-        a, b = np.divmod(context, size)
-        lines += [
-            f"{logp:.4f}\t{words[i]} {words[j]} {words[k]}"
-            for i, j, k, logp in zip(a.tolist(), b.tolist(), c.tolist(), self.trigram_logp.tolist(), strict=True)
-        ]
-        lines += ["", "\\end\\", ""]
-        Path(path).write_text("\n".join(lines), encoding="utf-8")
+        with open(path, "w", encoding="utf-8") as arpa:
+            arpa.writelines(f"{line}\n" for line in self._arpa_lines())
+
+    def _arpa_lines(self) -> Iterator[str]:
+        """The model in ARPA text, a line at a time (millions of lines: never all in memory)."""
+        words, size = self.words, self.size
+        yield from ["\\data\\", f"ngram 1={size}", f"ngram 2={len(self.bigram_keys)}"]
+        yield from [f"ngram 3={len(self.trigram_keys)}", "", "\\1-grams:"]
+        for word, logp, backoff in zip(words, self.unigram_logp.tolist(), self.unigram_backoff.tolist(), strict=True):
+            yield f"{logp:.4f}\t{word}\t{backoff:.4f}"
+        yield from ["", "\\2-grams:"]
+        for start in range(0, len(self.bigram_keys), ARPA_CHUNK):
+            chunk = slice(start, start + ARPA_CHUNK)
+            a, b = np.divmod(self.bigram_keys[chunk], size)
+            logps, backoffs = self.bigram_logp[chunk].tolist(), self.bigram_backoff[chunk].tolist()
+            for i, j, logp, backoff in zip(a.tolist(), b.tolist(), logps, backoffs, strict=True):
+                yield f"{logp:.4f}\t{words[i]} {words[j]}\t{backoff:.4f}"
+        yield from ["", "\\3-grams:"]
+        for start in range(0, len(self.trigram_keys), ARPA_CHUNK):
+            chunk = slice(start, start + ARPA_CHUNK)
+            context, c = np.divmod(self.trigram_keys[chunk], size)
+            a, b = np.divmod(context, size)
+            for i, j, k, logp in zip(
+                a.tolist(), b.tolist(), c.tolist(), self.trigram_logp[chunk].tolist(), strict=True
+            ):
+                yield f"{logp:.4f}\t{words[i]} {words[j]} {words[k]}"
+        yield from ["", "\\end\\"]
 
 
 def interpolate(models: Sequence[BackoffTrigram], weights: Sequence[float]) -> BackoffTrigram:

@@ -1,8 +1,11 @@
-"""manage.py triage and intake_chat: no database needed, JSON shape as agreed."""
+"""manage.py triage, intake_chat and build_speech_model: no database needed, JSON shape as agreed."""
 
 import io
 import json
+from pathlib import Path
+from typing import Any
 
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from consultations.intake.chat import run_chat
@@ -38,3 +41,17 @@ def test_run_chat_escalates_and_stops_on_an_emergency():
     assert code == 0
     last = json.loads(out.getvalue().strip().splitlines()[-1])
     assert last["triage_level"] == "emergency_ambulance" and "999" in out.getvalue()
+
+
+def test_build_speech_model_prepares_the_embedded_recogniser_s_model() -> None:
+    out = io.StringIO()
+    call_command("build_speech_model", stdout=out)
+    path = out.getvalue().split("Speech model ready: ")[1].split(" (")[0]
+    assert Path(path).is_file() and path.startswith(django_settings.VOICE_PROVIDERS["STT_CACHE_DIR"])
+
+
+def test_build_speech_model_has_nothing_to_do_for_a_hosted_recogniser(settings: Any) -> None:
+    settings.VOICE_PROVIDERS = {**settings.VOICE_PROVIDERS, "STT_PROVIDER": "simulated"}
+    out = io.StringIO()
+    call_command("build_speech_model", stdout=out)
+    assert "no embedded model to build" in out.getvalue()
