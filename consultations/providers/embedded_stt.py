@@ -31,6 +31,7 @@ from pocketsphinx import Config, Decoder, LogMath, NGramModel, get_model_path
 from consultations.pipeline.audio import SpeechDetector, duration_ms
 from consultations.providers.base import ProviderError, TranscriptEvent
 from consultations.providers.sphinx_trie import read_sphinx_trie
+from consultations.providers.stt_corpus import dictionary_words
 from consultations.providers.stt_lm import START, KneserNeyTrigram, interpolate
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -77,7 +78,7 @@ def domain_model(cache_dir: str | Path | None = None) -> ModelFiles:
 
 def _build(files: ModelFiles) -> None:
     sentences = [line.split() for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
-    pronounceable = _pronounceable_words()
+    pronounceable = dictionary_words(GENERAL_DICT_PATH, EXTRA_DICT_PATH)
     general = read_sphinx_trie(GENERAL_MODEL_PATH)
     by_probability = np.argsort(-general.unigram_logp, kind="stable")
     common = [
@@ -100,14 +101,6 @@ def _build(files: ModelFiles) -> None:
     vocabulary = domain.vocabulary - {"</s>"}
     lexicon = _lexicon_lines(vocabulary)
     _write_atomically(files.dict_path, lambda path: Path(path).write_text("".join(lexicon), encoding="utf-8"))
-
-
-def _pronounceable_words() -> set[str]:
-    words: set[str] = set()
-    for path in (GENERAL_DICT_PATH, EXTRA_DICT_PATH):
-        with open(path, encoding="utf-8") as lexicon:
-            words.update(re.sub(r"\(\d+\)$", "", line.split(maxsplit=1)[0]) for line in lexicon if line.strip())
-    return words
 
 
 def _lexicon_lines(vocabulary: set[str]) -> list[str]:
