@@ -43,7 +43,8 @@ def test_run_chat_escalates_and_stops_on_an_emergency():
     assert last["triage_level"] == "emergency_ambulance" and "999" in out.getvalue()
 
 
-def test_build_speech_model_prepares_the_embedded_recogniser_s_model() -> None:
+def test_build_speech_model_prepares_the_embedded_recogniser_s_model(settings: Any) -> None:
+    settings.VOICE_PROVIDERS = {**settings.VOICE_PROVIDERS, "STT_PROVIDER": "embedded"}
     out = io.StringIO()
     call_command("build_speech_model", stdout=out)
     path = out.getvalue().split("Speech model ready: ")[1].split(" (")[0]
