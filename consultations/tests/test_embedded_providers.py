@@ -55,6 +55,14 @@ async def test_pocketsphinx_understands_everyday_words_the_intake_corpus_lacks(s
     assert events[-1].text == "what do you think it is"
 
 
+async def test_utterances_after_the_first_are_decoded_with_the_language_model_again(stt: PocketsphinxSTT) -> None:
+    # The first utterance's calibration passes run under a one-word grammar; the next must not.
+    pause = bytes(STT_RATE_HZ * 2)
+    audio = await spoken("what do you think it is") + pause + await spoken("I have had chest pain for two days")
+    finals = [event.text for event in await transcribe(stt, audio) if event.kind == "final"]
+    assert len(finals) == 2 and "chest pain" in finals[1]
+
+
 async def test_pocketsphinx_reports_interim_words_while_the_patient_talks(stt: PocketsphinxSTT) -> None:
     events = await transcribe(stt, await spoken("my left knee is swollen and it hurts when I walk"))
     interims = [event.text for event in events if event.kind == "interim"]
