@@ -10,7 +10,9 @@ transcript after normalising case, punctuation and contractions ("can't" == "can
     python bench/stt_wer.py --skip-generic --extra-voices en-gb --verbose
     python bench/stt_wer.py --skip-generic --first-utterances   # each sentence opens its own session
 
-Prints a table and, last, one JSON line.
+Prints a table and, last, one JSON line. espeak-ng's synthesis is random (every call gives
+different samples), so figures move by about half a point between runs; compare two recogniser
+settings on the same synthesised audio, not across runs.
 """
 
 from __future__ import annotations
