@@ -6,8 +6,15 @@ since when, severity, history, medication, allergies, yes/no and number answers,
 red-flag phrases the safety engine listens for. Templates are deliberately broad (many
 openers, frames and slot fillers, sampled at random) so the trigram model learns the
 *shape* of intake speech and backs off gracefully on sentences it has never seen, rather
-than memorising a fixed list. Every word must be in pocketsphinx's en-US dictionary or in
-``data/stt_extra.dict``; ``check_vocabulary`` enforces that.
+than memorising a fixed list.
+
+Templates only know the phrasings someone thought to template. ``data/stt_phrasebook.txt`` adds
+about 3,000 hand-written spoken utterances across twelve kinds of intake talk (openings, lay
+complaints, narratives, answers, questions to the assistant, emergencies...), in British and
+American wording; they follow the templated sentences in the corpus file. It was written
+without sight of the benchmark's sentences (``bench/stt_wer.py`` checks none is in the corpus).
+Every word must be in pocketsphinx's en-US dictionary or in ``data/stt_extra.dict``;
+``check_vocabulary`` enforces that.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from typing import Any
 DATA_DIR = Path(__file__).parent / "data"
 CORPUS_PATH = DATA_DIR / "stt_corpus.txt"
 EXTRA_DICT_PATH = DATA_DIR / "stt_extra.dict"
+PHRASEBOOK_PATH = DATA_DIR / "stt_phrasebook.txt"
 LEXICON_PATH = Path(__file__).resolve().parents[1] / "intake" / "data" / "lexicon.json"
 PHRASES_PER_PATTERN = 6
 
@@ -748,6 +756,16 @@ def sentences(phrases: list[str], count: int = SENTENCE_COUNT, seed: int = SEED)
             yield sentence
 
 
+def phrasebook() -> list[str]:
+    """The hand-written utterances, one per line."""
+    return [line.strip() for line in PHRASEBOOK_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def corpus_lines(known: set[str]) -> list[str]:
+    """The corpus file's lines: templated sentences, then the phrasebook."""
+    return [*sentences(intake_phrases(frozenset(known))), *phrasebook()]
+
+
 def dictionary_words(*paths: Path) -> set[str]:
     words: set[str] = set()
     for path in paths:
@@ -766,7 +784,7 @@ def main() -> None:
 
     cmudict = Path(get_model_path("en-us/cmudict-en-us.dict"))
     known = dictionary_words(cmudict, EXTRA_DICT_PATH)
-    lines = list(sentences(intake_phrases(frozenset(known))))
+    lines = corpus_lines(known)
     missing = check_vocabulary(lines, known)
     if missing:
         raise SystemExit(f"out-of-dictionary words: {sorted(missing)}")
