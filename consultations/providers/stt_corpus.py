@@ -328,6 +328,21 @@ OTHERS = [
     "i'm usually healthy", "i don't take any regular medication", "i don't take any regular medicine",
     "i haven't taken anything", "i haven't taken anything for it", "i've run out of my tablets",
 ]
+# The commonest prescriptions and over-the-counter names on both sides of the Atlantic. Each is said
+# in every MEDICINE_FRAMES frame, after the sampled sentences: a name heard once in a random draw
+# (or never) would be a word the recogniser all but cannot hear.
+NAMED_MEDICINES = [
+    "atorvastatin", "simvastatin", "lipitor", "amlodipine", "ramipril", "losartan", "bisoprolol",
+    "metoprolol", "atenolol", "propranolol", "furosemide", "apixaban", "clopidogrel", "salbutamol",
+    "ventolin", "montelukast", "lansoprazole", "citalopram", "fluoxetine", "mirtazapine", "diazepam",
+    "zopiclone", "pregabalin", "tramadol", "cocodamol", "oxycodone", "hydrocodone", "diclofenac",
+    "doxycycline", "trimethoprim", "nitrofurantoin", "sumatriptan", "cetirizine", "loratadine",
+    "ozempic", "adderall", "lexapro", "calpol", "nurofen", "gaviscon", "an epipen",
+]
+MEDICINE_FRAMES = [
+    "i take {m}", "i'm on {m}", "i'm taking {m}", "i took some {m}", "i take {m} every day",
+    "i've been on {m} for years", "the doctor put me on {m}", "i'm allergic to {m}",
+]
 WORSE_AT = ["first thing in the morning", "at the end of the day", "at night", "after meals"]
 INTAKE_FRAMES = [
     "{p}", "{p}", "i have {p}", "i've got {p}", "i think it's {p}", "{p} {d}", "it's {p}", "there's {p}",
@@ -761,9 +776,13 @@ def phrasebook() -> list[str]:
     return [line.strip() for line in PHRASEBOOK_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def medicine_sentences() -> list[str]:
+    return [frame.format(m=medicine) for medicine in NAMED_MEDICINES for frame in MEDICINE_FRAMES]
+
+
 def corpus_lines(known: set[str]) -> list[str]:
-    """The corpus file's lines: templated sentences, then the phrasebook."""
-    return [*sentences(intake_phrases(frozenset(known))), *phrasebook()]
+    """The corpus file's lines: sampled sentences, every named medicine in its frames, the phrasebook."""
+    return [*sentences(intake_phrases(frozenset(known))), *medicine_sentences(), *phrasebook()]
 
 
 def dictionary_words(*paths: Path) -> set[str]:

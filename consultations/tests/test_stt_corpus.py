@@ -14,6 +14,7 @@ from consultations.providers.stt_corpus import (
     check_vocabulary,
     corpus_lines,
     dictionary_words,
+    medicine_sentences,
     phrasebook,
 )
 
@@ -46,6 +47,10 @@ def test_the_corpus_ends_with_every_phrasebook_utterance() -> None:
 
 def test_every_phrasebook_word_can_be_pronounced(known_words: set[str]) -> None:
     assert check_vocabulary(phrasebook(), known_words) == set()
+
+
+def test_every_named_medicine_can_be_pronounced(known_words: set[str]) -> None:
+    assert check_vocabulary(medicine_sentences(), known_words) == set()
 
 
 def test_no_benchmark_sentence_is_in_the_corpus() -> None:
