@@ -9,6 +9,12 @@ transcript after normalising case, punctuation and contractions ("can't" == "can
     python bench/stt_wer.py                      # domain LM vs generic model, three voices
     python bench/stt_wer.py --skip-generic --extra-voices en-gb --verbose
     python bench/stt_wer.py --skip-generic --first-utterances   # each sentence opens its own session
+    python bench/stt_wer.py --skip-generic --sentences bench/data/stt_blind_sentences.txt
+
+Sentence sets: the held-out list below (default); ``bench/data/stt_dev_sentences.txt``, the only
+one to tune on; ``stt_blind_sentences.txt``, 80 sentences by a separate author who never saw the
+language-model corpus; ``stt_medicine_sentences.txt``, named medicines in free phrasing. A test
+keeps every one of them out of the corpus.
 
 Prints a table and, last, one JSON line. espeak-ng's synthesis is random (every call gives
 different samples), so figures move by about half a point between runs; compare two recogniser
