@@ -12,7 +12,7 @@ transcript after normalising case, punctuation and contractions ("can't" == "can
     python bench/stt_wer.py --skip-generic --sentences bench/data/stt_blind_sentences.txt
 
 Sentence sets: the held-out list below (default); ``bench/data/stt_dev_sentences.txt``, the only
-one to tune on; ``stt_blind_sentences.txt``, 80 sentences by a separate author who never saw the
+one to tune on; ``stt_blind_sentences.txt``, 80 sentences by a separate AI writer who never saw the
 language-model corpus; ``stt_medicine_sentences.txt``, named medicines in free phrasing. A test
 keeps every one of them out of the corpus.
 

@@ -9,10 +9,12 @@ openers, frames and slot fillers, sampled at random) so the trigram model learns
 than memorising a fixed list.
 
 Templates only know the phrasings someone thought to template. ``data/stt_phrasebook.txt`` adds
-about 3,000 hand-written spoken utterances across twelve kinds of intake talk (openings, lay
-complaints, narratives, answers, questions to the assistant, emergencies...), in British and
-American wording; they follow the templated sentences in the corpus file. It was written
-without sight of the benchmark's sentences (``bench/stt_wer.py`` checks none is in the corpus).
+about 3,000 spoken utterances written one by one (by a separate AI writer) across twelve kinds
+of intake talk (openings, lay complaints, narratives, answers, questions to the assistant,
+emergencies...), in British and American wording; they follow the templated sentences in the
+corpus file. The writer never saw the benchmark's sentences, and a test keeps every one of them
+out of the corpus.
+
 Every word must be in pocketsphinx's en-US dictionary or in ``data/stt_extra.dict``;
 ``check_vocabulary`` enforces that.
 """
@@ -772,7 +774,7 @@ def sentences(phrases: list[str], count: int = SENTENCE_COUNT, seed: int = SEED)
 
 
 def phrasebook() -> list[str]:
-    """The hand-written utterances, one per line."""
+    """The individually written utterances, one per line."""
     return [line.strip() for line in PHRASEBOOK_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
